@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace IdeaScale.Portal.Tests.Infrastructure;
+
+/// <summary>
+/// Hosts the real app on a real SQLite file in a fresh temporary folder, with known demo secrets, and captures
+/// everything the app logs so tests can assert what was (and was not) written.
+/// </summary>
+public class PortalFactory : WebApplicationFactory<Program>
+{
+    public const string AdminPassword = "Adm1n-Test-Pass!";
+    public const string CsmPassword = "Csm-Test-Pass-42!";
+    public const string IdesToken = "iscim_test-ides-0123456789abcdefghijklmnopqrstuvwxyzABCD";
+    public const string AcmeToken = "iscim_test-acme-0123456789abcdefghijklmnopqrstuvwxyzABCD";
+
+    private readonly Dictionary<string, string?> settings;
+
+    public PortalFactory() : this(null, null)
+    {
+    }
+
+    /// <param name="directory">Reuse an existing data folder (to restart "the same" instance); a new one when null.</param>
+    /// <param name="overrides">Configuration on top of the defaults; a null value removes a default.</param>
+    public PortalFactory(string? directory, IDictionary<string, string?>? overrides)
+    {
+        DataDirectory = directory ?? Directory.CreateTempSubdirectory("ideascale-test-").FullName;
+        settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Portal"] = $"Data Source={DatabasePath}",
+            ["DataProtection:KeysPath"] = Path.Combine(DataDirectory, "keys"),
+            ["Seed:AdminPassword"] = AdminPassword,
+            ["Seed:CsmPassword"] = CsmPassword,
+            ["Seed:Workspaces:ides:ScimToken"] = IdesToken,
+            ["Seed:Workspaces:acme:ScimToken"] = AcmeToken,
+        };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+    }
+
+    public string DataDirectory { get; }
+    public string DatabasePath => Path.Combine(DataDirectory, "portal.db");
+    public LogCapture Logs { get; } = new();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value ?? "");
+        }
+
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
+        builder.ConfigureServices(ConfigureTestServices);
+    }
+
+    /// <summary>Hook for derived factories (fake clocks and the like).</summary>
+    protected virtual void ConfigureTestServices(IServiceCollection services)
+    {
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            SqliteConnection.ClearAllPools();
+        }
+    }
+}
+
+/// <summary>Collects every log line (rendered message and exception) written through Microsoft.Extensions.Logging.</summary>
+public sealed class LogCapture : ILoggerProvider
+{
+    private readonly ConcurrentQueue<string> lines = new();
+
+    public IReadOnlyCollection<string> Lines => lines;
+    public string All => string.Join('\n', lines);
+
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, lines);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
+    }
+}

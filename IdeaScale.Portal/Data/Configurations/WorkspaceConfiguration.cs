@@ -1,0 +1,64 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace IdeaScale.Portal.Data.Configurations;
+
+internal sealed class WorkspaceConfiguration : IEntityTypeConfiguration<Workspace>
+{
+    public void Configure(EntityTypeBuilder<Workspace> b)
+    {
+        b.Property(w => w.Name).HasMaxLength(200);
+        b.Property(w => w.Slug).HasMaxLength(64);
+        b.Property(w => w.PublicUrl).HasMaxLength(400);
+        b.Property(w => w.Host).HasMaxLength(255);
+        b.HasIndex(w => w.Slug).IsUnique();
+        b.HasIndex(w => w.Host);
+        b.Ignore(w => w.ScimBaseUrl);
+        b.HasOne(w => w.CustomerSuccessManager).WithMany().HasForeignKey(w => w.CustomerSuccessManagerId).OnDelete(DeleteBehavior.SetNull);
+        b.HasOne(w => w.Sso).WithOne(s => s.Workspace).HasForeignKey<SsoConfiguration>(s => s.WorkspaceId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne(w => w.Scim).WithOne(s => s.Workspace).HasForeignKey<ScimSettings>(s => s.WorkspaceId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class WorkspaceAdminConfiguration : IEntityTypeConfiguration<WorkspaceAdmin>
+{
+    public void Configure(EntityTypeBuilder<WorkspaceAdmin> b)
+    {
+        b.HasKey(a => new { a.WorkspaceId, a.UserId });
+        b.HasIndex(a => a.UserId);
+        b.HasOne(a => a.Workspace).WithMany(w => w.Admins).HasForeignKey(a => a.WorkspaceId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne(a => a.User).WithMany().HasForeignKey(a => a.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class SsoConfigurationConfiguration : IEntityTypeConfiguration<SsoConfiguration>
+{
+    public void Configure(EntityTypeBuilder<SsoConfiguration> b)
+    {
+        b.HasKey(s => s.WorkspaceId);
+        b.Property(s => s.Protocol).HasConversion<string>().HasMaxLength(32);
+        b.Property(s => s.EntityIdOrIssuer).HasMaxLength(1000);
+        b.Property(s => s.SignOnUrl).HasMaxLength(1000);
+        b.Property(s => s.ClientId).HasMaxLength(400);
+    }
+}
+
+internal sealed class ScimSettingsConfiguration : IEntityTypeConfiguration<ScimSettings>
+{
+    public void Configure(EntityTypeBuilder<ScimSettings> b)
+    {
+        b.HasKey(s => s.WorkspaceId);
+        b.HasMany(s => s.Credentials).WithOne(c => c.Settings).HasForeignKey(c => c.WorkspaceId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class ScimCredentialConfiguration : IEntityTypeConfiguration<ScimCredential>
+{
+    public void Configure(EntityTypeBuilder<ScimCredential> b)
+    {
+        b.Property(c => c.TokenHash).HasMaxLength(64);
+        b.HasIndex(c => c.TokenHash).IsUnique();
+        b.Property(c => c.LastUsedIp).HasMaxLength(64);
+        b.Property(c => c.LastUsedUserAgent).HasMaxLength(512);
+    }
+}

@@ -1,0 +1,63 @@
+using IdeaScale.Portal.Data.Interceptors;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace IdeaScale.Portal.Data;
+
+/// <summary>Composition of the data layer: the DbContext (scoped for SCIM, factory for Blazor), migrations and demo data.</summary>
+public static class DataSetup
+{
+    public const string DefaultConnectionString = "Data Source=App_Data/portal.db";
+
+    public static WebApplicationBuilder AddPortalData(this WebApplicationBuilder builder)
+    {
+        var connectionString = ResolveSqlitePath(
+            builder.Configuration.GetConnectionString("Portal") ?? DefaultConnectionString,
+            builder.Environment.ContentRootPath);
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<AuditStampInterceptor>();
+        builder.Services.AddSingleton<SqlitePragmaInterceptor>();
+
+        // Blazor components take a factory (one short-lived context per operation); SCIM handlers and
+        // Identity take the scoped context. Both resolve the same options.
+        builder.Services.AddDbContextFactory<PortalDbContext>((sp, options) => options
+            .UseSqlite(connectionString)
+            .AddInterceptors(sp.GetRequiredService<AuditStampInterceptor>(), sp.GetRequiredService<SqlitePragmaInterceptor>()),
+            ServiceLifetime.Singleton);
+
+        var keysPath = builder.Configuration["DataProtection:KeysPath"];
+        keysPath = Path.GetFullPath(string.IsNullOrWhiteSpace(keysPath) ? "App_Data/keys" : keysPath, builder.Environment.ContentRootPath);
+        builder.Services.AddDataProtection()
+            .SetApplicationName("IdeaScale.Portal")
+            .PersistKeysToFileSystem(new DirectoryInfo(keysPath));
+
+        builder.Services.Configure<SeedOptions>(builder.Configuration.GetSection("Seed"));
+        builder.Services.AddScoped<DemoSeeder>();
+        return builder;
+    }
+
+    /// <summary>Applies pending migrations, then seeds demo data unless Seed:Demo is false.</summary>
+    public static async Task InitializeDatabaseAsync(this WebApplication app)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
+        await db.Database.MigrateAsync();
+        await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync();
+    }
+
+    /// <summary>Makes a relative SQLite file path relative to the content root and creates its folder.</summary>
+    private static string ResolveSqlitePath(string connectionString, string contentRoot)
+    {
+        var csb = new SqliteConnectionStringBuilder(connectionString);
+        if (csb.DataSource is { Length: > 0 } source && source != ":memory:" && !source.StartsWith("file:", StringComparison.Ordinal)
+            && csb.Mode != SqliteOpenMode.Memory)
+        {
+            csb.DataSource = Path.GetFullPath(source, contentRoot);
+            Directory.CreateDirectory(Path.GetDirectoryName(csb.DataSource)!);
+        }
+
+        return csb.ToString();
+    }
+}

@@ -1,0 +1,199 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using IdeaScale.Portal.Workspaces;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace IdeaScale.Portal.Data;
+
+public sealed class SeedOptions
+{
+    /// <summary>Create the demo workspaces and accounts on first start with an empty database.</summary>
+    public bool Demo { get; set; } = true;
+
+    /// <summary>Password of the demo workspace admins; generated and logged once when unset.</summary>
+    public string? AdminPassword { get; set; }
+
+    /// <summary>Password of the demo customer-success manager; generated and logged once when unset.</summary>
+    public string? CsmPassword { get; set; }
+
+    /// <summary>Per demo workspace (by slug): a fixed SCIM token and public URL.</summary>
+    public Dictionary<string, SeedWorkspaceOptions> Workspaces { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+public sealed class SeedWorkspaceOptions
+{
+    public string? ScimToken { get; set; }
+    public string? PublicUrl { get; set; }
+}
+
+/// <summary>
+/// Creates the demo: workspaces ides, acme and nosso, their admins, a customer-success manager, SSO setups,
+/// SCIM tokens, and a few provisioned users and groups in ides. Runs only on an empty database, so a second
+/// start changes nothing.
+/// </summary>
+public sealed partial class DemoSeeder(
+    PortalDbContext db,
+    UserManager<PortalUser> users,
+    RoleManager<IdentityRole> roles,
+    ScimCredentials credentials,
+    IOptions<SeedOptions> options,
+    TimeProvider time,
+    ILogger<DemoSeeder> logger)
+{
+    private sealed record DemoWorkspace(string Slug, string Name, SsoProtocol? Sso, bool ScimEnabled);
+
+    private static readonly DemoWorkspace[] DemoWorkspaces =
+    [
+        new("ides", "Ideas Demo", SsoProtocol.Saml2, true),
+        new("acme", "Acme Innovation", SsoProtocol.OpenIdConnect, true),
+        new("nosso", "No SSO Community", null, false),
+    ];
+
+    public const string CsmEmail = "csm@ideascale.example";
+    public static string AdminEmail(string slug) => $"admin@{slug}.example";
+
+    public async Task SeedAsync(CancellationToken ct = default)
+    {
+        var seed = options.Value;
+        if (!await roles.RoleExistsAsync(Roles.CustomerSuccess))
+        {
+            await roles.CreateAsync(new IdentityRole(Roles.CustomerSuccess));
+        }
+
+        if (!seed.Demo || await db.Workspaces.AnyAsync(ct))
+        {
+            return;
+        }
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var now = time.GetUtcNow().UtcDateTime;
+
+        var csm = await CreateAccountAsync(CsmEmail, "Casey Success (CSM)", seed.CsmPassword);
+        await users.AddToRoleAsync(csm, Roles.CustomerSuccess);
+
+        foreach (var demo in DemoWorkspaces)
+        {
+            seed.Workspaces.TryGetValue(demo.Slug, out var ws);
+            var workspace = new Workspace
+            {
+                Name = demo.Name,
+                Slug = demo.Slug,
+                PublicUrl = ws?.PublicUrl ?? $"http://{demo.Slug}.localhost:5080",
+                CustomerSuccessManagerId = demo.Sso is null ? null : csm.Id,
+                Scim = new ScimSettings { Enabled = demo.ScimEnabled, EnabledChangedAt = now, EnabledChangedBy = CsmEmail },
+            };
+            if (demo.Sso is { } protocol)
+            {
+                workspace.Sso = DemoSso(demo.Slug, protocol, now);
+            }
+
+            db.Workspaces.Add(workspace);
+            var admin = await CreateAccountAsync(AdminEmail(demo.Slug), $"{demo.Name} Admin", seed.AdminPassword);
+            db.WorkspaceAdmins.Add(new WorkspaceAdmin { WorkspaceId = workspace.Id, UserId = admin.Id, Created = now });
+            await db.SaveChangesAsync(ct);
+
+            await credentials.IssueAsync(workspace.Id, "seed", presetToken: string.IsNullOrWhiteSpace(ws?.ScimToken) ? null : ws.ScimToken, ct: ct);
+            if (demo.Slug == "ides")
+            {
+                AddDemoDirectory(workspace.Id);
+                await db.SaveChangesAsync(ct);
+            }
+        }
+
+        await tx.CommitAsync(ct);
+        LogSeeded(logger, DemoWorkspaces.Length);
+    }
+
+    private async Task<PortalUser> CreateAccountAsync(string email, string displayName, string? configuredPassword)
+    {
+        var password = string.IsNullOrEmpty(configuredPassword) ? GeneratePassword() : configuredPassword;
+        var user = new PortalUser { UserName = email, Email = email, EmailConfirmed = true, DisplayName = displayName };
+        var result = await users.CreateAsync(user, password);
+        if (!result.Succeeded)
+        {
+            throw new InvalidOperationException($"Could not create demo account {email}: {string.Join("; ", result.Errors.Select(e => e.Description))}");
+        }
+
+        if (string.IsNullOrEmpty(configuredPassword))
+        {
+            // Printed once, on the start that creates the account, so a new user can sign in.
+            LogGeneratedPassword(logger, email, password);
+        }
+
+        return user;
+    }
+
+    private static string GeneratePassword() => "Demo-" + WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(12)) + "-7a";
+
+    private static SsoConfiguration DemoSso(string slug, SsoProtocol protocol, DateTime now) => protocol switch
+    {
+        SsoProtocol.Saml2 => new SsoConfiguration
+        {
+            Protocol = protocol,
+            EntityIdOrIssuer = $"https://sts.windows.net/{Guid.NewGuid()}/",
+            SignOnUrl = "https://login.microsoftonline.com/common/saml2",
+            Certificate = SelfSignedPem($"CN={slug} demo IdP"),
+            Active = true,
+            Updated = now,
+            UpdatedBy = "seed",
+        },
+        _ => new SsoConfiguration
+        {
+            Protocol = protocol,
+            EntityIdOrIssuer = $"https://{slug}.okta.example/oauth2/default",
+            ClientId = $"{slug}-portal",
+            Active = true,
+            Updated = now,
+            UpdatedBy = "seed",
+        },
+    };
+
+    private static string SelfSignedPem(string subject)
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var start = DateTimeOffset.UtcNow.AddDays(-1);
+        using var cert = request.CreateSelfSigned(start, start.AddYears(3));
+        return cert.ExportCertificatePem();
+    }
+
+    private void AddDemoDirectory(Guid workspaceId)
+    {
+        (string Given, string Family, string Dept)[] people =
+        [
+            ("Ada", "Lovelace", "Research"), ("Grace", "Hopper", "Engineering"), ("Alan", "Turing", "Research"),
+            ("Katherine", "Johnson", "Engineering"), ("Tim", "Berners-Lee", "Product"), ("Barbara", "Liskov", "Engineering"),
+        ];
+        var members = people.Select((p, i) => new WorkspaceMember
+        {
+            WorkspaceId = workspaceId,
+            UserName = $"{p.Given.ToLowerInvariant()}.{p.Family.ToLowerInvariant()}@ides.example",
+            ExternalId = $"demo-{i + 1}",
+            GivenName = p.Given,
+            FamilyName = p.Family,
+            DisplayName = $"{p.Given} {p.Family}",
+            Department = p.Dept,
+            Active = i != 4,
+            Values = [new MemberValue { Kind = MemberValueKind.Email, Type = "work", Primary = true, Value = $"{p.Given.ToLowerInvariant()}.{p.Family.ToLowerInvariant()}@ides.example" }],
+        }).ToList();
+        db.Members.AddRange(members);
+
+        var engineering = new WorkspaceGroup { WorkspaceId = workspaceId, DisplayName = "Engineering" };
+        var research = new WorkspaceGroup { WorkspaceId = workspaceId, DisplayName = "Research" };
+        db.Groups.AddRange(engineering, research);
+        foreach (var m in members)
+        {
+            var group = m.Department == "Research" ? research : engineering;
+            db.GroupMemberships.Add(new GroupMembership { GroupId = group.Id, MemberId = m.Id, MemberType = GroupMemberType.User, WorkspaceId = workspaceId, Created = time.GetUtcNow().UtcDateTime });
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Created the demo data: {Count} workspaces and their accounts.")]
+    private static partial void LogSeeded(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Demo account {Email} was created with the generated password {Password} (set Seed:AdminPassword / Seed:CsmPassword to choose it). It is shown only this once.")]
+    private static partial void LogGeneratedPassword(ILogger logger, string email, string password);
+}

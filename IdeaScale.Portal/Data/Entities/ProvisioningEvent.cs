@@ -1,0 +1,68 @@
+namespace IdeaScale.Portal.Data.Entities;
+
+public enum ActorKind
+{
+    IdentityProvider = 1,
+    WorkspaceAdmin = 2,
+    CustomerSuccess = 3,
+    System = 4,
+}
+
+/// <summary>What a provisioning event did. Stored as text so the log stays readable in SQL.</summary>
+public enum ProvisioningOperation
+{
+    Read = 1,
+    List = 2,
+    Create = 3,
+    Update = 4,
+    Deactivate = 5,
+    Reactivate = 6,
+    Delete = 7,
+    MembershipChange = 8,
+    Discovery = 9,
+    AuthenticationFailure = 10,
+    TokenRegenerated = 20,
+    TokenRevealed = 21,
+    TokenCopied = 22,
+    ScimEnabled = 23,
+    ScimDisabled = 24,
+    SsoUpdated = 25,
+    SsoActivated = 26,
+    SsoDeactivated = 27,
+}
+
+public enum EventOutcome
+{
+    Success = 1,
+    Failure = 2,
+}
+
+/// <summary>
+/// Append-only audit of SCIM requests and of admin and customer-success actions. Summaries are redacted:
+/// secrets and passwords never appear here.
+/// </summary>
+public sealed class ProvisioningEvent
+{
+    public long Id { get; set; }
+    public Guid? WorkspaceId { get; set; }
+    public DateTime OccurredAt { get; set; }
+
+    public ActorKind ActorKind { get; set; }
+
+    /// <summary>The acting account's email, or the IdP client ("Microsoft Entra ID", "Okta").</summary>
+    public string Actor { get; set; } = "";
+
+    public ProvisioningOperation Operation { get; set; }
+    public EventOutcome Outcome { get; set; }
+
+    public string? Method { get; set; }
+    public string? Path { get; set; }
+    public string? ResourceType { get; set; }
+    public string? ResourceId { get; set; }
+    public int? StatusCode { get; set; }
+    public int? DurationMs { get; set; }
+    public string? ClientIp { get; set; }
+
+    /// <summary>Redacted, human-readable summary of what changed.</summary>
+    public string? Summary { get; set; }
+}

@@ -1,0 +1,39 @@
+namespace IdeaScale.Portal.Data.Entities;
+
+/// <summary>A customer workspace (community). Everything SCIM provisions belongs to exactly one.</summary>
+public sealed class Workspace
+{
+    public Guid Id { get; set; } = Guid.NewGuid();
+    public required string Name { get; set; }
+
+    /// <summary>Short unique key used in portal routes and as the HTTP Basic user name for SCIM.</summary>
+    public required string Slug { get; set; }
+
+    /// <summary>The workspace's public URL, for example https://ides.ideascale.com. SCIM lives at PublicUrl + "/scim/v2".</summary>
+    public required string PublicUrl { get; set; }
+
+    /// <summary>Lower-case host of <see cref="PublicUrl"/>, indexed, for binding a SCIM request's Host to its workspace.</summary>
+    public string Host { get; set; } = "";
+
+    public DateTime Created { get; set; }
+
+    /// <summary>The customer-success manager assigned to this workspace, if any.</summary>
+    public string? CustomerSuccessManagerId { get; set; }
+    public PortalUser? CustomerSuccessManager { get; set; }
+
+    public SsoConfiguration? Sso { get; set; }
+    public ScimSettings? Scim { get; set; }
+    public List<WorkspaceAdmin> Admins { get; set; } = [];
+
+    public string ScimBaseUrl => PublicUrl.TrimEnd('/') + "/scim/v2";
+}
+
+/// <summary>Membership that makes a portal account an administrator of one workspace.</summary>
+public sealed class WorkspaceAdmin
+{
+    public Guid WorkspaceId { get; set; }
+    public Workspace? Workspace { get; set; }
+    public required string UserId { get; set; }
+    public PortalUser? User { get; set; }
+    public DateTime Created { get; set; }
+}

@@ -1,0 +1,3 @@
+global using IdeaScale.Portal.Data;
+global using IdeaScale.Portal.Data.Entities;
+global using IdeaScale.Portal.Security;

@@ -1,0 +1,38 @@
+using IdeaScale.Portal.Components;
+using IdeaScale.Portal.Health;
+using IdeaScale.Portal.Workspaces;
+using MudBlazor.Services;
+
+// Composition only: each feature registers and maps itself.
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddPortalData();
+builder.AddPortalIdentity();
+builder.AddPortalHealth();
+builder.Services.AddScoped<ScimCredentials>();
+builder.Services.AddScoped<WorkspaceAccess>();
+builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+builder.Services.AddMudServices();
+
+var app = builder.Build();
+
+await app.InitializeDatabaseAsync();
+
+if (!app.Environment.IsDevelopment())
+{
+    app.UseExceptionHandler("/Error", createScopeForErrors: true);
+    app.UseHsts();
+}
+
+app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+app.UseAntiforgery();
+
+app.MapStaticAssets();
+app.MapPortalHealth();
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+app.MapAdditionalIdentityEndpoints();
+
+await app.RunAsync();
+
+/// <summary>Entry point; public so integration tests can host it with WebApplicationFactory.</summary>
+public partial class Program;
