@@ -1,5 +1,6 @@
 using IdeaScale.Portal.Components;
 using IdeaScale.Portal.Health;
+using IdeaScale.Portal.Scim;
 using IdeaScale.Portal.Workspaces;
 using MudBlazor.Services;
 
@@ -9,6 +10,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddPortalData();
 builder.AddPortalIdentity();
 builder.AddPortalHealth();
+builder.AddScim();
 builder.Services.AddScoped<ScimCredentials>();
 builder.Services.AddScoped<WorkspaceAccess>();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
@@ -25,10 +27,12 @@ if (!app.Environment.IsDevelopment())
 }
 
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+app.UseScim();
 app.UseAntiforgery();
 
 app.MapStaticAssets();
 app.MapPortalHealth();
+app.MapScim();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapAdditionalIdentityEndpoints();
 

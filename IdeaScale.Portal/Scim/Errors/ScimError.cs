@@ -1,0 +1,17 @@
+using System.Text.Json.Serialization;
+using IdeaScale.Portal.Scim.Protocol;
+
+namespace IdeaScale.Portal.Scim.Errors;
+
+/// <summary>The RFC 7644 §3.12 error body. <c>status</c> is a string on the wire.</summary>
+public sealed record ScimError(
+    [property: JsonIgnore] int StatusCode,
+    [property: JsonPropertyName("scimType"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ScimType,
+    [property: JsonPropertyName("detail")] string Detail)
+{
+    [JsonPropertyName("schemas")]
+    public IReadOnlyList<string> Schemas { get; } = [ScimConstants.ErrorSchema];
+
+    [JsonPropertyName("status")]
+    public string Status => StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

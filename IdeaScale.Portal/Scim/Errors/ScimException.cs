@@ -1,0 +1,48 @@
+using System.Net;
+
+namespace IdeaScale.Portal.Scim.Errors;
+
+/// <summary>The RFC 7644 §3.12 scimType values.</summary>
+public static class ScimErrorType
+{
+    public const string InvalidFilter = "invalidFilter";
+    public const string TooMany = "tooMany";
+    public const string Uniqueness = "uniqueness";
+    public const string Mutability = "mutability";
+    public const string InvalidSyntax = "invalidSyntax";
+    public const string InvalidPath = "invalidPath";
+    public const string NoTarget = "noTarget";
+    public const string InvalidValue = "invalidValue";
+    public const string InvalidVers = "invalidVers";
+    public const string Sensitive = "sensitive";
+}
+
+/// <summary>
+/// A SCIM protocol error. Handlers throw it (or return <see cref="ScimError"/>); <see cref="ScimErrorHandling"/>
+/// is the only place that turns it into an HTTP response. Messages must never contain secrets.
+/// </summary>
+public sealed class ScimException(int status, string? scimType, string detail) : Exception(detail)
+{
+    public int Status { get; } = status;
+    public string? ScimType { get; } = scimType;
+    public string Detail { get; } = detail;
+
+    public ScimError ToError() => new(Status, ScimType, Detail);
+
+    public static ScimException InvalidFilter(string detail) => new(400, ScimErrorType.InvalidFilter, detail);
+    public static ScimException TooMany(string detail) => new(400, ScimErrorType.TooMany, detail);
+    public static ScimException Uniqueness(string detail) => new(409, ScimErrorType.Uniqueness, detail);
+    public static ScimException Mutability(string detail) => new(400, ScimErrorType.Mutability, detail);
+    public static ScimException InvalidSyntax(string detail) => new(400, ScimErrorType.InvalidSyntax, detail);
+    public static ScimException InvalidPath(string detail) => new(400, ScimErrorType.InvalidPath, detail);
+    public static ScimException NoTarget(string detail) => new(400, ScimErrorType.NoTarget, detail);
+    public static ScimException InvalidValue(string detail) => new(400, ScimErrorType.InvalidValue, detail);
+    public static ScimException InvalidVersion(string detail) => new(400, ScimErrorType.InvalidVers, detail);
+    public static ScimException NotFound(string detail) => new((int)HttpStatusCode.NotFound, null, detail);
+    public static ScimException PreconditionFailed(string detail) => new((int)HttpStatusCode.PreconditionFailed, null, detail);
+    public static ScimException PayloadTooLarge(string detail) => new((int)HttpStatusCode.RequestEntityTooLarge, null, detail);
+    public static ScimException UnsupportedMediaType(string detail) => new((int)HttpStatusCode.UnsupportedMediaType, null, detail);
+    public static ScimException NotImplemented(string detail) => new((int)HttpStatusCode.NotImplemented, null, detail);
+    public static ScimException Unauthorized(string detail) => new((int)HttpStatusCode.Unauthorized, null, detail);
+    public static ScimException Forbidden(string detail) => new((int)HttpStatusCode.Forbidden, null, detail);
+}
