@@ -13,6 +13,7 @@ public static class ScimEndpoints
     public static WebApplicationBuilder AddScim(this WebApplicationBuilder builder)
     {
         builder.Services.AddScoped<ScimTenant>();
+        builder.Services.AddScoped<Logging.ScimRequestLog>();
         return builder;
     }
 

@@ -35,7 +35,9 @@ public static class IdentitySetup
 
         services.AddSingleton<IEmailSender<PortalUser>, IdentityNoOpEmailSender>();
         services.AddAuthorizationBuilder()
-            .AddPolicy(Policies.CustomerSuccess, p => p.RequireAuthenticatedUser().RequireRole(Roles.CustomerSuccess));
+            .AddPolicy(Policies.CustomerSuccess, p => p.RequireAuthenticatedUser().RequireRole(Roles.CustomerSuccess))
+            .AddPolicy(Policies.WorkspaceAdmin, p => p.RequireAuthenticatedUser().AddRequirements(new WorkspaceAdminRequirement()));
+        services.AddScoped<Microsoft.AspNetCore.Authorization.IAuthorizationHandler, WorkspaceAdminHandler>();
         return builder;
     }
 }
@@ -44,4 +46,7 @@ public static class IdentitySetup
 public static class Policies
 {
     public const string CustomerSuccess = "CustomerSuccess";
+
+    /// <summary>Admin of the workspace in the route's {slug} (see <see cref="WorkspaceAdminHandler"/>).</summary>
+    public const string WorkspaceAdmin = "WorkspaceAdmin";
 }
