@@ -9,7 +9,7 @@ namespace IdeaScale.Portal.Security;
 public sealed class WorkspaceAdminRequirement : IAuthorizationRequirement;
 
 /// <summary>
-/// Resource-based check for workspace pages. Blazor's AuthorizeRouteView passes the page's <see cref="RouteData"/>
+/// Resource-based check for workspace pages. Blazor's AuthorizeRouteView passes the page's RouteData
 /// as the resource (interactive navigation), and static requests pass the <see cref="HttpContext"/>; either way the
 /// {slug} route value is checked against the account's admin memberships in the database, on the server.
 /// </summary>
@@ -19,7 +19,7 @@ public sealed class WorkspaceAdminHandler(IDbContextFactory<PortalDbContext> dbF
     {
         var slug = context.Resource switch
         {
-            RouteData route => route.RouteValues.TryGetValue("slug", out var v) ? v as string : null,
+            Microsoft.AspNetCore.Components.RouteData route => route.RouteValues.TryGetValue("slug", out var v) ? v as string : null,
             HttpContext http => http.GetRouteValue("slug") as string,
             string s => s,
             _ => null,
