@@ -9,10 +9,12 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddPortalData();
 builder.AddPortalIdentity();
+builder.AddRecentSignIn();
 builder.AddPortalHealth();
 builder.AddScim();
 builder.Services.AddScoped<ScimCredentials>();
 builder.Services.AddScoped<WorkspaceAccess>();
+builder.Services.AddSingleton<SsoSettings>();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 
