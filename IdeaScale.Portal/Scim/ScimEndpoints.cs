@@ -14,6 +14,7 @@ public static class ScimEndpoints
     {
         builder.Services.AddScoped<ScimTenant>();
         builder.Services.AddScoped<Logging.ScimRequestLog>();
+        builder.AddScimAccess();
         return builder;
     }
 
