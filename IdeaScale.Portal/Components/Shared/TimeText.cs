@@ -1,6 +1,7 @@
 using System.Globalization;
 
-namespace IdeaScale.Portal.Components.Shared;
+// Razor components in Shared/ get the .Shared namespace; plain C# helpers stay in .Components (CA1716: "Shared" is a VB keyword).
+namespace IdeaScale.Portal.Components;
 
 /// <summary>Human wording for times on the admin pages ("3 minutes ago", "in 24 hours").</summary>
 public static class TimeText

@@ -1,4 +1,5 @@
-namespace IdeaScale.Portal.Components.Shared;
+// Razor components in Shared/ get the .Shared namespace; plain C# helpers stay in .Components (CA1716: "Shared" is a VB keyword).
+namespace IdeaScale.Portal.Components;
 
 /// <summary>The portal's workspace routes, one place. They mirror the product menu (Manage Workspace » …).</summary>
 public static class WorkspaceRoutes
