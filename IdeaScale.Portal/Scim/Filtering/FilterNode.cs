@@ -3,10 +3,18 @@ using System.Globalization;
 namespace IdeaScale.Portal.Scim.Filtering;
 
 /// <summary>
-/// A parsed SCIM filter (RFC 7644 §3.4.2.2). The node types are a closed set: consumers switch over them with no
-/// default branch, so adding a node type is a compile error everywhere it must be handled.
+/// A parsed SCIM filter (RFC 7644 §3.4.2.2). The node types are a closed set (the constructor is private
+/// protected, so only the sealed records below derive from it): <see cref="CompareNode"/>, <see cref="PresentNode"/>,
+/// <see cref="AndNode"/>, <see cref="OrNode"/>, <see cref="NotNode"/> and <see cref="ValuePathNode"/>.
+/// Consumers switch over exactly these; C# cannot prove such a switch exhaustive, so the discard arm throws
+/// <see cref="System.Diagnostics.UnreachableException"/> and FilterNodeSetTests fails when a type is added.
 /// </summary>
-public abstract record FilterNode;
+public abstract record FilterNode
+{
+    private protected FilterNode()
+    {
+    }
+}
 
 /// <summary>
 /// An attribute path: <c>userName</c>, <c>name.givenName</c>,
@@ -37,8 +45,13 @@ public enum CompareOp
     Le,
 }
 
-/// <summary>A comparison literal (RFC 7644 compValue): a JSON string, number, true/false or null.</summary>
-public abstract record FilterLiteral;
+/// <summary>A comparison literal (RFC 7644 compValue): a JSON string, number, true/false or null. Closed set.</summary>
+public abstract record FilterLiteral
+{
+    private protected FilterLiteral()
+    {
+    }
+}
 
 public sealed record StringLiteral(string Value) : FilterLiteral
 {
