@@ -45,7 +45,7 @@ public static class SortTranslator
 
     private static LambdaExpression SortKey<T>(ScimResourceType type, string sortBy)
     {
-        var resolved = type.Resolve(sortBy);
+        var resolved = FilterRules.Resolve(type, sortBy);
         if (resolved?.Attribute is not { } attribute)
         {
             throw ScimException.InvalidValue($"sortBy names an unknown attribute '{sortBy}'.");
