@@ -235,6 +235,16 @@ public sealed class TranslatorTests(FilterDatabase data) : IClassFixture<FilterD
     }
 
     [Fact]
+    public async Task ForUsers_LargestAllowedFilter_TranslatesAndRuns()
+    {
+        // 221 comparisons joined by or: close to the length and node caps, and a deep left-leaning tree.
+        var filter = string.Join(" or ", Enumerable.Range(0, 220).Select(i => $"title eq \"{i}\"").Append("userName eq \"carol\""));
+        Assert.True(filter.Length <= FilterParser.MaxLength);
+
+        Assert.Equal(["carol"], await Users(filter));
+    }
+
+    [Fact]
     public async Task ForUsers_InvalidClauseInsideOr_FailsInsteadOfDropping()
     {
         await using var db = data.CreateContext();
