@@ -1,4 +1,5 @@
 using IdeaScale.Portal.Scim.Errors;
+using IdeaScale.Portal.Scim.Filtering;
 using IdeaScale.Portal.Scim.Schema;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -8,31 +9,16 @@ namespace IdeaScale.Portal.Scim.Protocol;
 /// <summary>Filter, sort and save helpers shared by the Users and Groups endpoints.</summary>
 public static class ScimQueries
 {
-    public static IQueryable<WorkspaceMember> FilterUsers(IQueryable<WorkspaceMember> query, string? filter, PortalDbContext db)
-    {
-        _ = db;
-        return filter is null ? query : throw ScimException.InvalidFilter("Filtering is not available yet.");
-    }
+    /// <summary>The filter parameter, parsed and translated to SQL (never evaluated in memory).</summary>
+    public static IQueryable<WorkspaceMember> FilterUsers(IQueryable<WorkspaceMember> query, string? filter, PortalDbContext db) =>
+        filter is null ? query : query.Where(FilterTranslator.ForUsers(FilterParser.Parse(filter), db));
 
-    public static IQueryable<WorkspaceGroup> FilterGroups(IQueryable<WorkspaceGroup> query, string? filter, PortalDbContext db)
-    {
-        _ = db;
-        return filter is null ? query : throw ScimException.InvalidFilter("Filtering is not available yet.");
-    }
+    public static IQueryable<WorkspaceGroup> FilterGroups(IQueryable<WorkspaceGroup> query, string? filter, PortalDbContext db) =>
+        filter is null ? query : query.Where(FilterTranslator.ForGroups(FilterParser.Parse(filter), db));
 
     /// <summary>sortBy/sortOrder, then a stable order (created, id) so pages never overlap.</summary>
-    public static IQueryable<T> Order<T>(IQueryable<T> query, ScimResourceType type, string? sortBy, string? sortOrder)
-        where T : class, IScimResource
-    {
-        _ = type;
-        _ = sortOrder;
-        if (sortBy is not null)
-        {
-            throw ScimException.InvalidValue("Sorting is not available yet.");
-        }
-
-        return query.OrderBy(r => r.Created).ThenBy(r => EF.Property<Guid>(r, "Id"));
-    }
+    public static IQueryable<T> Order<T>(IQueryable<T> query, ScimResourceType type, string? sortBy, string? sortOrder) =>
+        SortTranslator.Apply(query, type, sortBy, sortOrder);
 
     /// <summary>Saves, turning a unique-index violation (a concurrent duplicate) into 409 uniqueness.</summary>
     public static async Task SaveAsync(PortalDbContext db, string uniquenessDetail, CancellationToken ct)
