@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
+
 using IdeaScale.E2E.AppHost;
 using IdeaScale.E2E.Pages;
+
 using Microsoft.Playwright;
 
 namespace IdeaScale.E2E.Journeys;

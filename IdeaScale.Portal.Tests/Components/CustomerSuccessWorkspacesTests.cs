@@ -1,7 +1,10 @@
 using AngleSharp.Dom;
+
 using Bunit;
-using WorkspacesPage = IdeaScale.Portal.Components.Pages.CustomerSuccess.Workspaces;
+
 using Microsoft.EntityFrameworkCore;
+
+using WorkspacesPage = IdeaScale.Portal.Components.Pages.CustomerSuccess.Workspaces;
 
 namespace IdeaScale.Portal.Tests.Components;
 

@@ -1,11 +1,15 @@
 using AngleSharp.Dom;
+
 using Bunit;
-using ScimPage = IdeaScale.Portal.Components.Pages.ManageWorkspace.Security.Authentication.SingleSignOn.Scim;
+
 using IdeaScale.Portal.Tests.Infrastructure;
 using IdeaScale.Portal.Workspaces;
+
 using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+
+using ScimPage = IdeaScale.Portal.Components.Pages.ManageWorkspace.Security.Authentication.SingleSignOn.Scim;
 
 namespace IdeaScale.Portal.Tests.Components;
 

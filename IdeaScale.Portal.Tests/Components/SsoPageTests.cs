@@ -1,4 +1,5 @@
 using Bunit;
+
 using SsoPage = IdeaScale.Portal.Components.Pages.ManageWorkspace.Security.Authentication.SingleSignOn.Sso;
 
 namespace IdeaScale.Portal.Tests.Components;

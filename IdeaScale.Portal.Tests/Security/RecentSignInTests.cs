@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
+
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
