@@ -1,4 +1,5 @@
 using System.Net;
+
 using IdeaScale.Portal.Scim.Schema;
 
 namespace IdeaScale.Portal.Tests.Scim.Discovery;

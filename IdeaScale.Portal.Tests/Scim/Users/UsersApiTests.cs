@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
+
 using IdeaScale.Portal.Scim.Logging;
+
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+
 using IdeaScale.Portal.Scim.Schema;
 
 namespace IdeaScale.Portal.Scim.Compatibility;
