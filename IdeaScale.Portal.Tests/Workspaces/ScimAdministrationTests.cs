@@ -24,7 +24,7 @@ public sealed class ScimAdministrationTests
         Assert.Equal(before.EnabledChangedAt, after.EnabledChangedAt);
         Assert.Equal(before.EnabledChangedBy, after.EnabledChangedBy);
         using var client = factory.Scim(PortalFactory.IdesToken);
-        ScimAssert.Admitted(await client.GetAsync("scim/v2/Users"));
+        ScimAssert.Ok(await client.GetAsync("scim/v2/Users"));
 
         var refused = Assert.Single(await factory.EventsAsync(), e => e.Operation == ProvisioningOperation.ScimDisabled);
         Assert.Equal(EventOutcome.Failure, refused.Outcome);
@@ -89,7 +89,7 @@ public sealed class ScimAdministrationTests
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.GetStatusAsync(new System.Security.Claims.ClaimsPrincipal(), "ides"));
 
         using var client = factory.Scim(PortalFactory.IdesToken);
-        ScimAssert.Admitted(await client.GetAsync("scim/v2/Users"));
+        ScimAssert.Ok(await client.GetAsync("scim/v2/Users"));
     }
 
     [Fact]
@@ -161,7 +161,7 @@ public sealed class ScimAdministrationTests
         factory.Time.Advance(TimeSpan.FromMinutes(1));
         using var okta = factory.Scim(PortalFactory.IdesToken);
         okta.DefaultRequestHeaders.UserAgent.ParseAdd("Okta-SCIM-Client/2.0");
-        ScimAssert.Admitted(await okta.GetAsync("scim/v2/Users/00919288221112222"));
+        await ScimAssert.ErrorAsync(await okta.GetAsync("scim/v2/Users/00919288221112222"), 404);
         await factory.FlushAsync();
         status = await service.GetStatusAsync(admin, "ides");
         Assert.Equal(ScimHealth.Healthy, status.Health);

@@ -96,6 +96,10 @@ public static class ScimAssert
         return body;
     }
 
+    /// <summary>The request was admitted and answered 200 (a list of Users or Groups).</summary>
+    public static void Ok(HttpResponseMessage response) =>
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.OK, $"expected 200, got {(int)response.StatusCode}");
+
     /// <summary>The request got past authentication and gating (the endpoint answered, whatever it answered).</summary>
     public static void Admitted(HttpResponseMessage response) =>
         Assert.True((int)response.StatusCode is not (401 or 403 or 429), $"expected the request to be admitted, got {(int)response.StatusCode}");

@@ -14,7 +14,7 @@ public sealed class ScimGatingTests
     {
         using var factory = new AccessFactory();
         using var client = factory.Scim(PortalFactory.IdesToken);
-        ScimAssert.Admitted(await client.GetAsync(Probe));
+        ScimAssert.Ok(await client.GetAsync(Probe));
 
         await SetSsoActiveAsync(factory, "ides", false);
         var body = await ScimAssert.ErrorAsync(await client.GetAsync(Probe), 403);
@@ -23,10 +23,10 @@ public sealed class ScimGatingTests
 
         // The other workspace is unaffected.
         using var acme = factory.Scim(PortalFactory.AcmeToken);
-        ScimAssert.Admitted(await acme.GetAsync(Probe));
+        ScimAssert.Ok(await acme.GetAsync(Probe));
 
         await SetSsoActiveAsync(factory, "ides", true);
-        ScimAssert.Admitted(await client.GetAsync(Probe));
+        ScimAssert.Ok(await client.GetAsync(Probe));
     }
 
     [Fact]
@@ -38,7 +38,7 @@ public sealed class ScimGatingTests
         using var client = factory.Scim(PortalFactory.IdesToken);
         using var basic = factory.Scim();
         basic.DefaultRequestHeaders.Authorization = AccessFactory.Basic("ides", PortalFactory.IdesToken);
-        ScimAssert.Admitted(await client.GetAsync(Probe));
+        ScimAssert.Ok(await client.GetAsync(Probe));
 
         await admin.SetScimEnabledAsync(csm, "ides", enabled: false);
         var body = await ScimAssert.ErrorAsync(await client.GetAsync(Probe), 403);
@@ -47,8 +47,8 @@ public sealed class ScimGatingTests
         await ScimAssert.ErrorAsync(await basic.GetAsync(Probe), 403);
 
         await admin.SetScimEnabledAsync(csm, "ides", enabled: true);
-        ScimAssert.Admitted(await client.GetAsync(Probe));
-        ScimAssert.Admitted(await basic.GetAsync(Probe));
+        ScimAssert.Ok(await client.GetAsync(Probe));
+        ScimAssert.Ok(await basic.GetAsync(Probe));
     }
 
     [Fact]

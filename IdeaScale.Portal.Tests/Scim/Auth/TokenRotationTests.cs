@@ -23,10 +23,10 @@ public sealed class TokenRotationTests
         await ScimAssert.ErrorAsync(await oldBasic.GetAsync(Probe), 401);
 
         using var fresh = factory.Scim(issued.Token);
-        ScimAssert.Admitted(await fresh.GetAsync(Probe));
+        ScimAssert.Ok(await fresh.GetAsync(Probe));
         using var freshBasic = factory.Scim();
         freshBasic.DefaultRequestHeaders.Authorization = AccessFactory.Basic("ides", issued.Token);
-        ScimAssert.Admitted(await freshBasic.GetAsync(Probe));
+        ScimAssert.Ok(await freshBasic.GetAsync(Probe));
 
         var status = await factory.Get<ScimAdministration>().GetStatusAsync(admin, "ides");
         Assert.Null(status.PreviousTokenExpiresAt);
@@ -50,15 +50,15 @@ public sealed class TokenRotationTests
         using var old = factory.Scim(PortalFactory.IdesToken);
         using var fresh = factory.Scim(issued.Token);
         factory.Time.Advance(TimeSpan.FromHours(hours) - TimeSpan.FromSeconds(1));
-        ScimAssert.Admitted(await old.GetAsync(Probe));
-        ScimAssert.Admitted(await fresh.GetAsync(Probe));
+        ScimAssert.Ok(await old.GetAsync(Probe));
+        ScimAssert.Ok(await fresh.GetAsync(Probe));
 
         factory.Time.Advance(TimeSpan.FromSeconds(1));
         await ScimAssert.ErrorAsync(await old.GetAsync(Probe), 401);
         using var oldBasic = factory.Scim();
         oldBasic.DefaultRequestHeaders.Authorization = AccessFactory.Basic("ides", PortalFactory.IdesToken);
         await ScimAssert.ErrorAsync(await oldBasic.GetAsync(Probe), 401);
-        ScimAssert.Admitted(await fresh.GetAsync(Probe));
+        ScimAssert.Ok(await fresh.GetAsync(Probe));
 
         status = await factory.Get<ScimAdministration>().GetStatusAsync(admin, "ides");
         Assert.Null(status.PreviousTokenExpiresAt);
@@ -76,8 +76,8 @@ public sealed class TokenRotationTests
         using var first = factory.Scim(PortalFactory.IdesToken);
         await ScimAssert.ErrorAsync(await first.GetAsync(Probe), 401);
         using var graced = factory.Scim(second.Token);
-        ScimAssert.Admitted(await graced.GetAsync(Probe));
+        ScimAssert.Ok(await graced.GetAsync(Probe));
         using var current = factory.Scim(third.Token);
-        ScimAssert.Admitted(await current.GetAsync(Probe));
+        ScimAssert.Ok(await current.GetAsync(Probe));
     }
 }
