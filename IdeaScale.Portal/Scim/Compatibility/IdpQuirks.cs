@@ -91,6 +91,13 @@ public static class IdpQuirks
     public const string RemoveWithValueList = "EntraRemoveMembersWithValue";
 
     /// <summary>
+    /// EntraUnqualifiedExtensionAttribute: Entra checks the manager with <c>filter=id eq "U" and manager eq "M"</c>,
+    /// naming the enterprise extension's <c>manager</c> without its schema URN. <see cref="ScimResourceType.Resolve"/>
+    /// resolves an unqualified name that no core attribute has to the single extension attribute of that name.
+    /// </summary>
+    public const string UnqualifiedExtensionAttribute = "EntraUnqualifiedExtensionAttribute";
+
+    /// <summary>
     /// EntraAadOptFlag: admins may append <c>?aadOptscim062020</c> to the tenant URL; Entra then sends it on
     /// every request. Unknown bare query flags are ignored: list parameters are read by name only.
     /// </summary>
