@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using IdeaScale.Portal.Tests.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Identity;
@@ -49,13 +50,26 @@ public sealed class CsmTwoFactorTests
     }
 
     [Fact]
-    public async Task CustomerSuccessPolicy_DefaultOutsideDevelopment_RequiresTwoFactor()
+    public async Task CustomerSuccessPolicy_DefaultInProduction_RequiresTwoFactor()
     {
         using var factory = new PortalFactory();
+        using var production = factory.WithWebHostBuilder(b => b.UseEnvironment("Production"));
 
-        var result = await AuthorizeCsmAsync(factory);
+        var result = await AuthorizeAsync(production.Services, DemoSeeder.CsmEmail);
 
         Assert.False(result.Succeeded);
+        Assert.IsType<CsmTwoFactorRequirement>(Assert.Single(result.Failure!.FailedRequirements));
+    }
+
+    [Fact]
+    public async Task CustomerSuccessPolicy_DefaultInDevelopment_DoesNotRequireTwoFactor()
+    {
+        using var factory = new PortalFactory();
+        using var development = factory.WithWebHostBuilder(b => b.UseEnvironment("Development"));
+
+        var result = await AuthorizeAsync(development.Services, DemoSeeder.CsmEmail);
+
+        Assert.True(result.Succeeded);
     }
 
     [Fact]
@@ -98,11 +112,13 @@ public sealed class CsmTwoFactorTests
         Assert.Contains("AccessDenied", context.Response.Headers.Location.ToString(), StringComparison.Ordinal);
     }
 
-    private static Task<AuthorizationResult> AuthorizeCsmAsync(PortalFactory factory) => AuthorizeAsync(factory, DemoSeeder.CsmEmail);
+    private static Task<AuthorizationResult> AuthorizeCsmAsync(PortalFactory factory) => AuthorizeAsync(factory.Services, DemoSeeder.CsmEmail);
 
-    private static async Task<AuthorizationResult> AuthorizeAsync(PortalFactory factory, string email)
+    private static Task<AuthorizationResult> AuthorizeAsync(PortalFactory factory, string email) => AuthorizeAsync(factory.Services, email);
+
+    private static async Task<AuthorizationResult> AuthorizeAsync(IServiceProvider services, string email)
     {
-        await using var scope = factory.Services.CreateAsyncScope();
+        await using var scope = services.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
         var signIn = scope.ServiceProvider.GetRequiredService<SignInManager<PortalUser>>();
         ClaimsPrincipal principal = await signIn.CreateUserPrincipalAsync((await users.FindByEmailAsync(email))!);

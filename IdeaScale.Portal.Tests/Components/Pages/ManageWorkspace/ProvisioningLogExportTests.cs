@@ -6,14 +6,22 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace IdeaScale.Portal.Tests.Components.Pages.ManageWorkspace;
 
-public sealed class ProvisioningLogExportTests : IClassFixture<PortalFactory>
+/// <summary>One app for the export tests, with hostile log rows added once.</summary>
+public sealed class ExportFixture : IDisposable
+{
+    public PortalFactory Factory { get; } = new();
+
+    public void Dispose() => Factory.Dispose();
+}
+
+public sealed class ProvisioningLogExportTests : IClassFixture<ExportFixture>
 {
     private const string ExportPath = "/workspaces/ides/manage/provisioning-log/export.csv";
     private readonly PortalFactory factory;
 
-    public ProvisioningLogExportTests(PortalFactory factory)
+    public ProvisioningLogExportTests(ExportFixture fixture)
     {
-        this.factory = factory;
+        factory = fixture.Factory;
         SeedHostileEventsOnce().GetAwaiter().GetResult();
     }
 
