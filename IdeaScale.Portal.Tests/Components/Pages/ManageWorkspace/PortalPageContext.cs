@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Bunit;
 using IdeaScale.Portal.Tests.Infrastructure;
 using IdeaScale.Portal.Workspaces;
@@ -20,6 +21,13 @@ public sealed class PortalPageContext : BunitContext
         Services.AddMudServices();
         Services.AddSingleton(App.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>());
         Services.AddSingleton(App.Services.GetRequiredService<MemberDirectory>());
+        Services.AddSingleton(new ProvisioningLog(App.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>()));
+
+        // Signed in as the seeded admin of ides (the services re-read the account from the database).
+        var adminId = WithDbAsync(db => db.Users.Where(u => u.Email == "admin@ides.example").Select(u => u.Id).SingleAsync()).GetAwaiter().GetResult();
+        var auth = AddAuthorization();
+        auth.SetAuthorized("admin@ides.example");
+        auth.SetClaims(new Claim(ClaimTypes.NameIdentifier, adminId));
         JSInterop.Mode = JSRuntimeMode.Loose;
         Render<MudPopoverProvider>();
     }

@@ -1,14 +1,12 @@
 using System.Globalization;
 using Microsoft.AspNetCore.WebUtilities;
 using IdeaScale.Portal.Workspaces;
-using Microsoft.EntityFrameworkCore;
 
 namespace IdeaScale.Portal.Components.Pages.ManageWorkspace;
 
 /// <summary>
-/// The provisioning-log page's filters (time range, operation, outcome, free text), shared by the page and the CSV
-/// export link so both select the same rows. Interim: the queries below run against <see cref="ProvisioningEvent"/>
-/// until the access engineer's Workspaces/ProvisioningLog lands on main; then <see cref="Apply"/> is replaced by it.
+/// The provisioning-log page's filters (time range, operation, outcome, free text) and their query-string form, so
+/// the page and its CSV export link select the same rows. The query itself is <see cref="Workspaces.ProvisioningLog"/>.
 /// </summary>
 public sealed record ProvisioningLogFilter(DateTime? From, DateTime? To, ProvisioningOperation? Operation, EventOutcome? Outcome, string? Text)
 {
@@ -54,41 +52,9 @@ public sealed record ProvisioningLogFilter(DateTime? From, DateTime? To, Provisi
         Enum.TryParse<EventOutcome>(query["outcome"], ignoreCase: true, out var outcome) && Enum.IsDefined(outcome) ? outcome : null,
         string.IsNullOrWhiteSpace(query["text"]) ? null : query["text"].ToString());
 
-    /// <summary>This workspace's events matching the filter (From inclusive, To exclusive, UTC), newest first.</summary>
-    public IQueryable<ProvisioningEvent> Apply(PortalDbContext db, Guid workspaceId)
-    {
-        var rows = db.ProvisioningEvents.AsNoTracking().Where(e => e.WorkspaceId == workspaceId);
-        if (From is { } from)
-        {
-            rows = rows.Where(e => e.OccurredAt >= from);
-        }
-
-        if (To is { } to)
-        {
-            rows = rows.Where(e => e.OccurredAt < to);
-        }
-
-        if (Operation is { } op)
-        {
-            rows = rows.Where(e => e.Operation == op);
-        }
-
-        if (Outcome is { } outcome)
-        {
-            rows = rows.Where(e => e.Outcome == outcome);
-        }
-
-        if (!string.IsNullOrWhiteSpace(Text))
-        {
-            var p = MemberDirectory.ContainsPattern(Text);
-            rows = rows.Where(e => EF.Functions.Like(e.Actor, p, MemberDirectory.LikeEscape)
-                || EF.Functions.Like(e.Path, p, MemberDirectory.LikeEscape)
-                || EF.Functions.Like(e.ResourceId, p, MemberDirectory.LikeEscape)
-                || EF.Functions.Like(e.Summary, p, MemberDirectory.LikeEscape));
-        }
-
-        return rows.OrderByDescending(e => e.OccurredAt).ThenByDescending(e => e.Id);
-    }
+    /// <summary>The query for <see cref="Workspaces.ProvisioningLog"/> (which filters, orders and pages in the database).</summary>
+    public ProvisioningLogQuery ToQuery(string slug, int skip = 0, int take = 50) =>
+        new(slug, From, To, Operation is { } op ? [op] : null, Outcome, Text, skip, take);
 
     private static DateTime? ParseTime(string? text) =>
         DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t) ? t : null;
