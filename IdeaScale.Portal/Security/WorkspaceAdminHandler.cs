@@ -13,15 +13,18 @@ public sealed class WorkspaceAdminRequirement : IAuthorizationRequirement;
 /// as the resource (interactive navigation), and static requests pass the <see cref="HttpContext"/>; either way the
 /// {slug} route value is checked against the account's admin memberships in the database, on the server.
 /// </summary>
-public sealed class WorkspaceAdminHandler(IDbContextFactory<PortalDbContext> dbFactory) : AuthorizationHandler<WorkspaceAdminRequirement>
+public sealed class WorkspaceAdminHandler(IDbContextFactory<PortalDbContext> dbFactory, IServiceProvider services) : AuthorizationHandler<WorkspaceAdminRequirement>
 {
     protected override async Task HandleRequirementAsync(AuthorizationHandlerContext context, WorkspaceAdminRequirement requirement)
     {
         var slug = context.Resource switch
         {
-            Microsoft.AspNetCore.Components.RouteData route => route.RouteValues.TryGetValue("slug", out var v) ? v as string : null,
+            // Component route values are keyed by the template's spelling ({slug} or {Slug}); match either.
+            Microsoft.AspNetCore.Components.RouteData route => route.RouteValues.FirstOrDefault(kv => string.Equals(kv.Key, "slug", StringComparison.OrdinalIgnoreCase)).Value as string,
             HttpContext http => http.GetRouteValue("slug") as string,
             string s => s,
+            // An interactive circuit's AuthorizeRouteView passes no resource: read the slug from the circuit's URL.
+            null => SlugFromCircuitUrl(),
             _ => null,
         };
         var userId = context.User.FindFirstValue(ClaimTypes.NameIdentifier);
@@ -34,6 +37,30 @@ public sealed class WorkspaceAdminHandler(IDbContextFactory<PortalDbContext> dbF
         if (await db.WorkspaceAdmins.AnyAsync(a => a.UserId == userId && a.Workspace!.Slug == slug))
         {
             context.Succeed(requirement);
+        }
+    }
+
+    /// <summary>The {slug} of a /workspaces/{slug}/... URL in the current circuit, or null outside a circuit or such a URL.</summary>
+    private string? SlugFromCircuitUrl()
+    {
+        try
+        {
+            var navigation = services.GetService<NavigationManager>();
+            if (navigation is null)
+            {
+                return null;
+            }
+
+            var path = navigation.ToBaseRelativePath(navigation.Uri).Split('?', '#')[0];
+            var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            return segments.Length >= 2 && string.Equals(segments[0], "workspaces", StringComparison.OrdinalIgnoreCase)
+                ? Uri.UnescapeDataString(segments[1])
+                : null;
+        }
+        catch (InvalidOperationException)
+        {
+            // NavigationManager is not initialised outside a circuit or a component render.
+            return null;
         }
     }
 }
