@@ -44,6 +44,7 @@ public sealed class WorkspacePeopleJourney(PortalAppHost host)
         await page.GetByTestId("log-table").Locator("tbody tr").First.ClickAsync();
         await Assertions.Expect(page.GetByTestId("log-detail")).ToBeVisibleAsync();
         await PortalAppHost.ScreenshotAsync(page, "provisioning-log-detail");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Close event details" }).ClickAsync();
 
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "Export CSV" }).ClickAsync());
         var csv = await File.ReadAllTextAsync((await download.PathAsync())!);
