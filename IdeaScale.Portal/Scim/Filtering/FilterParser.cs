@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Schema;
 
@@ -403,7 +404,7 @@ public static class FilterParser
             {
                 if (AtEnd)
                 {
-                    throw Fail($"Unterminated string starting at position {open}; missing closing '\"'", Position);
+                    throw Fail("Unterminated string (no closing '\"') starting", open);
                 }
 
                 var c = text[Position];
@@ -429,7 +430,7 @@ public static class FilterParser
                 Position++;
                 if (AtEnd)
                 {
-                    throw Fail($"Unterminated string starting at position {open}; missing closing '\"'", Position);
+                    throw Fail("Unterminated string (no closing '\"') starting", open);
                 }
 
                 var e = text[Position++];
