@@ -1,6 +1,6 @@
 using System.Globalization;
-using Microsoft.AspNetCore.WebUtilities;
 using IdeaScale.Portal.Workspaces;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace IdeaScale.Portal.Components.Pages.ManageWorkspace;
 
