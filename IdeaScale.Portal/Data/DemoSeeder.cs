@@ -19,6 +19,12 @@ public sealed class SeedOptions
     /// <summary>Password of the demo customer-success manager; generated and logged once when unset.</summary>
     public string? CsmPassword { get; set; }
 
+    /// <summary>
+    /// Seed a short sample provisioning history for ides (as if Entra had provisioned the demo directory), so the
+    /// provisioning-log page has something to show before any IdP has called.
+    /// </summary>
+    public bool DemoProvisioningLog { get; set; } = true;
+
     /// <summary>Per demo workspace (by slug): a fixed SCIM token and public URL.</summary>
     public Dictionary<string, SeedWorkspaceOptions> Workspaces { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }
@@ -100,7 +106,10 @@ public sealed partial class DemoSeeder(
             {
                 AddDemoDirectory(workspace.Id);
                 await db.SaveChangesAsync(ct);
-                AddDemoProvisioningLog(workspace.Id, now);
+                if (seed.DemoProvisioningLog)
+                {
+                    AddDemoProvisioningLog(workspace.Id, now);
+                }
                 await db.SaveChangesAsync(ct);
             }
         }

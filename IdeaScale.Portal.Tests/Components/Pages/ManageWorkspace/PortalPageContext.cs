@@ -17,7 +17,7 @@ public sealed class PortalPageContext : BunitContext
 {
     public PortalPageContext()
     {
-        App = new PortalFactory();
+        App = new PortalFactory(null, new Dictionary<string, string?> { ["Seed:DemoProvisioningLog"] = "true" });
         Services.AddMudServices();
         Services.AddSingleton(App.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>());
         Services.AddSingleton(App.Services.GetRequiredService<MemberDirectory>());

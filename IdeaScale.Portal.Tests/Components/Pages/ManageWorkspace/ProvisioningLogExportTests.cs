@@ -8,7 +8,7 @@ namespace IdeaScale.Portal.Tests.Components.Pages.ManageWorkspace;
 /// <summary>One app for the export tests, with hostile log rows added once.</summary>
 public sealed class ExportFixture : IDisposable
 {
-    public PortalFactory Factory { get; } = new();
+    public PortalFactory Factory { get; } = new(null, new Dictionary<string, string?> { ["Seed:DemoProvisioningLog"] = "true" });
 
     public void Dispose() => Factory.Dispose();
 }
