@@ -22,6 +22,28 @@ public sealed class SignInJourney(PortalAppHost host)
         await page.Context.CloseAsync();
     }
 
+    [Theory]
+    [InlineData("admin@ides.example", PortalAppHost.AdminPassword, 1)]
+    [InlineData("admin@acme.example", PortalAppHost.AdminPassword, 1)]
+    [InlineData("admin@nosso.example", PortalAppHost.AdminPassword, 1)]
+    [InlineData("csm@ideascale.example", PortalAppHost.CsmPassword, 2)]
+    public async Task DemoAccount_SignsInAndOut(string email, string password, int workspaceCount)
+    {
+        var page = await host.NewPageAsync();
+        await new LoginPage(page).SignInAsync(email, password);
+        await LoginPage.WaitForCircuitAsync(page);
+        await Assertions.Expect(page.GetByTestId("workspace-card")).ToHaveCountAsync(workspaceCount);
+        await Assertions.Expect(page.GetByText(email)).ToBeVisibleAsync();
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Log out" }).ClickAsync();
+        await page.WaitForURLAsync(url => url.Contains("/Account/Login", StringComparison.OrdinalIgnoreCase));
+
+        // Signed out: the dashboard sends the browser back to the sign-in page.
+        await page.GotoAsync("/");
+        await page.WaitForURLAsync(url => url.Contains("/Account/Login", StringComparison.OrdinalIgnoreCase));
+        await page.Context.CloseAsync();
+    }
+
     [Fact]
     public async Task SignIn_WithWrongPassword_StaysOnLoginWithError()
     {

@@ -14,12 +14,14 @@ public static class ScimEndpoints
     {
         builder.Services.AddScoped<ScimTenant>();
         builder.Services.AddScoped<Logging.ScimRequestLog>();
+        builder.AddScimAccess();
         return builder;
     }
 
     /// <summary>
-    /// The SCIM branch of the pipeline: SCIM error handling outermost (so every failure, including 404 for an
-    /// unknown route, is a SCIM body), then authentication, then the endpoints.
+    /// The SCIM branch of the pipeline: the provisioning-log recorder, SCIM error handling (so every failure,
+    /// including 404 for an unknown route, is a SCIM body), authentication and gating, limits, then the endpoints
+    /// (see <see cref="ScimAccessSetup.UseScimAccess"/>).
     /// </summary>
     public static WebApplication UseScim(this WebApplication app)
     {
@@ -35,8 +37,7 @@ public static class ScimEndpoints
 
                 return next(context);
             });
-            scim.UseMiddleware<ScimErrorHandling>();
-            scim.UseMiddleware<ScimAuthentication>();
+            scim.UseScimAccess();
         });
         return app;
     }

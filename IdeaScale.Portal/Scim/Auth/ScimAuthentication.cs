@@ -1,31 +1,61 @@
 using IdeaScale.Portal.Scim.Errors;
-using IdeaScale.Portal.Workspaces;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 
 namespace IdeaScale.Portal.Scim.Auth;
 
 /// <summary>
-/// Resolves the request's workspace from its Bearer token. (Interim: the full access-control design with HTTP
-/// Basic, gating, host binding and rate limits replaces this.)
+/// The SCIM access gate. Authenticates with the <see cref="ScimAuthenticationDefaults.Scheme"/> policy scheme
+/// (which forwards to the scheme that reads the request's credentials) and challenges on failure (401). Then it
+/// resolves the request's <see cref="ScimTenant"/> from the principal and applies the gating: SCIM answers only
+/// while the workspace's SSO configuration is active and customer success has enabled SCIM; otherwise 403 with
+/// the reason. Both flags are read from the database on every request, so switching either off stops the token
+/// at once and switching it on restores it (there is no cache to invalidate).
 /// </summary>
 public sealed class ScimAuthentication(RequestDelegate next)
 {
-    public async Task InvokeAsync(HttpContext context, ScimCredentials credentials, PortalDbContext db, ScimTenant tenant)
+    public const string SsoInactiveDetail = "SSO is not active for this workspace. SCIM provisioning requires an active single sign-on configuration.";
+    public const string ScimDisabledDetail = "SCIM is disabled for this workspace. Its Customer Success Manager can enable it.";
+
+    public async Task InvokeAsync(HttpContext context, PortalDbContext db, ScimTenant tenant)
     {
-        var header = context.Request.Headers.Authorization.ToString();
-        const string bearer = "Bearer ";
-        var credential = header.StartsWith(bearer, StringComparison.OrdinalIgnoreCase)
-            ? await credentials.FindAsync(header[bearer.Length..].Trim(), context.RequestAborted)
-            : null;
-        if (credential is null)
+        var result = await context.AuthenticateAsync(ScimAuthenticationDefaults.Scheme);
+        if (!result.Succeeded || !Guid.TryParse(result.Principal.FindFirst(ScimAuthenticationDefaults.WorkspaceIdClaim)?.Value, out var workspaceId))
         {
-            context.Response.Headers.WWWAuthenticate = "Bearer realm=\"SCIM\"";
-            throw ScimException.Unauthorized("Authentication is required: send the workspace's SCIM token.");
+            await context.ChallengeAsync(ScimAuthenticationDefaults.Scheme);
+            return;
         }
 
-        var ws = await db.Workspaces.AsNoTracking().Where(w => w.Id == credential.WorkspaceId)
-            .Select(w => new { w.Id, w.Slug, w.PublicUrl }).SingleAsync(context.RequestAborted);
-        tenant.Resolve(ws.Id, ws.Slug, ws.PublicUrl.TrimEnd('/') + ScimEndpoints.BasePath, credential.Id);
+        var ws = await db.Workspaces.AsNoTracking().Where(w => w.Id == workspaceId)
+            .Select(w => new
+            {
+                w.Slug,
+                w.PublicUrl,
+                SsoActive = w.Sso != null && w.Sso.Active,
+                ScimEnabled = w.Scim != null && w.Scim.Enabled,
+            })
+            .FirstOrDefaultAsync(context.RequestAborted);
+        if (ws is null)
+        {
+            await context.ChallengeAsync(ScimAuthenticationDefaults.Scheme);
+            return;
+        }
+
+        context.User = result.Principal;
+        _ = Guid.TryParse(result.Principal.FindFirst(ScimAuthenticationDefaults.CredentialIdClaim)?.Value, out var credentialId);
+        tenant.Resolve(workspaceId, ws.Slug, ws.PublicUrl.TrimEnd('/') + ScimEndpoints.BasePath, credentialId);
+        tenant.Client = ScimClients.Describe(context.Request) ?? "";
+
+        if (!ws.SsoActive)
+        {
+            throw ScimException.Forbidden(SsoInactiveDetail);
+        }
+
+        if (!ws.ScimEnabled)
+        {
+            throw ScimException.Forbidden(ScimDisabledDetail);
+        }
+
         await next(context);
     }
 }

@@ -26,7 +26,7 @@ public sealed partial class ScimErrorHandling(RequestDelegate next, ILogger<Scim
         }
         catch (ScimException ex)
         {
-            await WriteAsync(context, ex.ToError());
+            await WriteAsync(context, ex.ToError(), ex.Headers);
         }
         catch (JsonException)
         {
@@ -53,8 +53,13 @@ public sealed partial class ScimErrorHandling(RequestDelegate next, ILogger<Scim
         }
     }
 
+    private static readonly object WrittenErrorKey = new();
+
+    /// <summary>The SCIM error written for this request, if any (the provisioning log records its detail).</summary>
+    public static ScimError? WrittenError(HttpContext context) => context.Items.TryGetValue(WrittenErrorKey, out var e) ? e as ScimError : null;
+
     /// <summary>Writes a SCIM error body with the right status and media type.</summary>
-    public static async Task WriteAsync(HttpContext context, ScimError error)
+    public static async Task WriteAsync(HttpContext context, ScimError error, IEnumerable<KeyValuePair<string, string[]>>? headers = null)
     {
         if (context.Response.HasStarted)
         {
@@ -63,6 +68,12 @@ public sealed partial class ScimErrorHandling(RequestDelegate next, ILogger<Scim
 
         context.Response.Clear();
         context.Response.StatusCode = error.StatusCode;
+        context.Items[WrittenErrorKey] = error;
+        foreach (var (name, values) in headers ?? [])
+        {
+            context.Response.Headers[name] = values;
+        }
+
         context.Response.ContentType = ScimConstants.MediaType;
         var feature = context.Features.Get<IHttpResponseBodyFeature>();
         feature?.DisableBuffering();

@@ -27,7 +27,17 @@ public sealed class ScimException(int status, string? scimType, string detail) :
     public string? ScimType { get; } = scimType;
     public string Detail { get; } = detail;
 
+    /// <summary>Response headers that belong to this error (WWW-Authenticate on 401, Retry-After on 429).</summary>
+    public IDictionary<string, string[]> Headers { get; } = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase);
+
     public ScimError ToError() => new(Status, ScimType, Detail);
+
+    /// <summary>Adds a response header to send with this error; returns the exception for chaining.</summary>
+    public ScimException WithHeader(string name, params string[] values)
+    {
+        Headers[name] = values;
+        return this;
+    }
 
     public static ScimException InvalidFilter(string detail) => new(400, ScimErrorType.InvalidFilter, detail);
     public static ScimException TooMany(string detail) => new(400, ScimErrorType.TooMany, detail);
@@ -45,4 +55,5 @@ public sealed class ScimException(int status, string? scimType, string detail) :
     public static ScimException NotImplemented(string detail) => new((int)HttpStatusCode.NotImplemented, null, detail);
     public static ScimException Unauthorized(string detail) => new((int)HttpStatusCode.Unauthorized, null, detail);
     public static ScimException Forbidden(string detail) => new((int)HttpStatusCode.Forbidden, null, detail);
+    public static ScimException TooManyRequests(string detail) => new((int)HttpStatusCode.TooManyRequests, null, detail);
 }

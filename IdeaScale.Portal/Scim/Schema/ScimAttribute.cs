@@ -63,10 +63,12 @@ public enum Storage
     /// <summary>Enterprise manager: a reference to another member of the workspace (ManagerId).</summary>
     Manager,
 
-    /// <summary>A user's groups: derived from group membership rows, read-only.</summary>
+    /// <summary>A user's groups: derived from group membership rows, read-only. Sub-attribute columns are over
+    /// <see cref="GroupMembership"/> rows whose MemberId is the user.</summary>
     GroupsOfUser,
 
-    /// <summary>A group's members: membership rows keyed by (group, member), written as set deltas.</summary>
+    /// <summary>A group's members: membership rows keyed by (group, member), written as set deltas. Sub-attribute
+    /// columns are over <see cref="GroupMembership"/> rows whose GroupId is the group.</summary>
     MembersOfGroup,
 
     /// <summary>password: hashed on write, never returned.</summary>
@@ -103,6 +105,14 @@ public sealed record ScimAttribute
     /// attribute, over its row entity. Null when the attribute cannot be filtered or sorted on.
     /// </summary>
     public LambdaExpression? Column { get; init; }
+
+    /// <summary>
+    /// For a case-insensitive (<see cref="CaseExact"/> false) string column that has one: a lambda selecting a
+    /// column holding <c>AuditStampInterceptor.Normalize(Column)</c>. Filters and sorting compare against it
+    /// (with the literal normalised the same way), so <c>userName eq "X"</c> is an exact match on the unique index
+    /// and case folding is the same .NET folding on every database provider.
+    /// </summary>
+    public LambdaExpression? NormalizedColumn { get; init; }
 
     /// <summary>For <see cref="Storage.ValueRows"/>: which kind of <see cref="MemberValue"/> rows hold the values.</summary>
     public MemberValueKind? RowKind { get; init; }

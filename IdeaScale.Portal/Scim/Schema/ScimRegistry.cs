@@ -31,6 +31,7 @@ public static class ScimRegistry
         [
             Str("userName", M(m => m.UserName), "Unique identifier for the User, used to sign in. Unique per workspace, compared case-insensitively.") with
             {
+                NormalizedColumn = M(m => m.NormalizedUserName),
                 Required = true,
                 Uniqueness = Uniqueness.Server,
             },
@@ -100,7 +101,7 @@ public static class ScimRegistry
                 Description = "The groups the user belongs to, directly. Changed through the Group resource.",
                 SubAttributes =
                 [
-                    new ScimAttribute { Name = "value", Mutability = Mutability.ReadOnly, Description = "The id of the group." },
+                    new ScimAttribute { Name = "value", Column = GM(gm => gm.GroupId), CaseExact = true, Mutability = Mutability.ReadOnly, Description = "The id of the group." },
                     new ScimAttribute { Name = "$ref", Type = AttributeType.Reference, ReferenceTypes = ["Group"], Mutability = Mutability.ReadOnly, Description = "The URI of the group." },
                     new ScimAttribute { Name = "display", Mutability = Mutability.ReadOnly, Description = "The group's displayName." },
                     new ScimAttribute { Name = "type", Mutability = Mutability.ReadOnly, CanonicalValues = ["direct", "indirect"], Description = "direct or indirect membership." },
@@ -147,6 +148,7 @@ public static class ScimRegistry
             {
                 Name = "displayName",
                 Column = G(g => g.DisplayName),
+                NormalizedColumn = G(g => g.NormalizedDisplayName),
                 Required = true,
                 Uniqueness = Uniqueness.Server,
                 Description = "A human-readable name for the Group. Unique per workspace, compared case-insensitively.",
@@ -160,7 +162,7 @@ public static class ScimRegistry
                 Description = "The members of the group: users or groups of the same workspace.",
                 SubAttributes =
                 [
-                    new ScimAttribute { Name = "value", Mutability = Mutability.Immutable, CaseExact = true, Description = "The id of the member." },
+                    new ScimAttribute { Name = "value", Column = GM(gm => gm.MemberId), Mutability = Mutability.Immutable, CaseExact = true, Description = "The id of the member." },
                     new ScimAttribute { Name = "$ref", Type = AttributeType.Reference, ReferenceTypes = ["User", "Group"], Mutability = Mutability.Immutable, Description = "The URI of the member." },
                     new ScimAttribute { Name = "display", Mutability = Mutability.ReadOnly, Description = "The member's display name." },
                     new ScimAttribute { Name = "type", Mutability = Mutability.Immutable, CanonicalValues = ["User", "Group"], Description = "User or Group." },
@@ -184,6 +186,7 @@ public static class ScimRegistry
     private static Expression<Func<WorkspaceGroup, T>> G<T>(Expression<Func<WorkspaceGroup, T>> e) => e;
     private static Expression<Func<MemberAddress, T>> A<T>(Expression<Func<MemberAddress, T>> e) => e;
     private static Expression<Func<MemberValue, T>> V<T>(Expression<Func<MemberValue, T>> e) => e;
+    private static Expression<Func<GroupMembership, T>> GM<T>(Expression<Func<GroupMembership, T>> e) => e;
 
     private static ScimAttribute Str(string name, LambdaExpression column, string description) =>
         new() { Name = name, Column = column, Description = description };

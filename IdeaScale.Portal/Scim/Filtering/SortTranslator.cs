@@ -1,0 +1,89 @@
+using System.Linq.Expressions;
+using System.Reflection;
+using IdeaScale.Portal.Scim.Errors;
+using IdeaScale.Portal.Scim.Schema;
+
+namespace IdeaScale.Portal.Scim.Filtering;
+
+/// <summary>
+/// RFC 7644 §3.4.2.3 sorting, in SQL. <c>sortBy</c> is resolved through the registry and must name a
+/// single-valued attribute stored in a column of the resource (e.g. userName, name.familyName, meta.created,
+/// urn:...:enterprise:2.0:User:department). Anything else (unknown, multi-valued such as emails, or not stored
+/// as a column) is 400 <b>invalidValue</b>: sortBy is a query parameter, not a filter. <c>sortOrder</c> is
+/// "ascending" (the default) or "descending", case-insensitively; anything else is 400 invalidValue.
+/// Case-insensitive string attributes sort case-insensitively. Every ordering ends with meta.created, then id,
+/// so pages are stable.
+/// </summary>
+public static class SortTranslator
+{
+    private static readonly MethodInfo StringToUpper = typeof(string).GetMethod(nameof(string.ToUpper), Type.EmptyTypes)!;
+
+    public static IOrderedQueryable<T> Apply<T>(IQueryable<T> query, ScimResourceType type, string? sortBy, string? sortOrder)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(type);
+        var descending = sortOrder?.Trim().ToLowerInvariant() switch
+        {
+            null or "" or "ascending" => false,
+            "descending" => true,
+            _ => throw ScimException.InvalidValue("sortOrder must be \"ascending\" or \"descending\"."),
+        };
+
+        // The stable tie-break, from the registry's common attributes: meta.created, then id.
+        var created = ColumnOf<T>(type, "meta.created") ?? throw new InvalidOperationException($"{type.Name} has no meta.created column.");
+        var id = ColumnOf<T>(type, "id") ?? throw new InvalidOperationException($"{type.Name} has no id column.");
+
+        if (string.IsNullOrWhiteSpace(sortBy))
+        {
+            return ThenBy(ThenBy(null, query, created, descending: false), query, id, descending: false);
+        }
+
+        var key = SortKey<T>(type, sortBy.Trim());
+        var ordered = ThenBy(null, query, key, descending);
+        return ThenBy(ThenBy(ordered, query, created, descending), query, id, descending);
+    }
+
+    private static LambdaExpression SortKey<T>(ScimResourceType type, string sortBy)
+    {
+        var resolved = type.Resolve(sortBy);
+        if (resolved?.Attribute is not { } attribute)
+        {
+            throw ScimException.InvalidValue($"sortBy names an unknown attribute '{sortBy}'.");
+        }
+
+        var target = resolved.SubAttribute ?? (attribute.IsComplex ? attribute.ValueSubAttribute : attribute);
+        if (attribute.MultiValued || target?.Column is not { } column || column.Parameters[0].Type != typeof(T))
+        {
+            throw ScimException.InvalidValue($"sortBy '{sortBy}' cannot be sorted on; use a single-valued attribute such as userName or meta.created.");
+        }
+
+        if (target.CaseExact || column.ReturnType != typeof(string))
+        {
+            return column;
+        }
+
+        if (target.NormalizedColumn is { } normalized)
+        {
+            return normalized;
+        }
+
+        return Expression.Lambda(Expression.Call(column.Body, StringToUpper), column.Parameters);
+    }
+
+    private static LambdaExpression? ColumnOf<T>(ScimResourceType type, string path) =>
+        type.Resolve(path)?.Target?.Column is { } column && column.Parameters[0].Type == typeof(T) ? column : null;
+
+    private static IOrderedQueryable<T> ThenBy<T>(IOrderedQueryable<T>? ordered, IQueryable<T> query, LambdaExpression key, bool descending)
+    {
+        var method = (ordered, descending) switch
+        {
+            (null, false) => nameof(Queryable.OrderBy),
+            (null, true) => nameof(Queryable.OrderByDescending),
+            (_, false) => nameof(Queryable.ThenBy),
+            (_, true) => nameof(Queryable.ThenByDescending),
+        };
+        var source = ordered ?? query;
+        var call = Expression.Call(typeof(Queryable), method, [typeof(T), key.ReturnType], source.Expression, Expression.Quote(key));
+        return (IOrderedQueryable<T>)source.Provider.CreateQuery<T>(call);
+    }
+}

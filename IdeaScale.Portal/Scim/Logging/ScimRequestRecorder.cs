@@ -1,0 +1,102 @@
+using IdeaScale.Portal.Scim.Auth;
+using IdeaScale.Portal.Scim.Errors;
+using Microsoft.EntityFrameworkCore;
+
+namespace IdeaScale.Portal.Scim.Logging;
+
+/// <summary>
+/// Outermost step of the SCIM pipeline: after the response is decided (including SCIM error bodies and
+/// authentication failures) it records one <see cref="ProvisioningEvent"/> through <see cref="ProvisioningLogWriter"/>
+/// and the token's last use through <see cref="ScimCredentialUsage"/>; neither writes to the database on the
+/// request path. The path is recorded without its query string, so nothing sent in a URL is stored.
+/// </summary>
+public sealed class ScimRequestRecorder(RequestDelegate next, ProvisioningLogWriter writer, ScimCredentialUsage usage, TimeProvider time)
+{
+    private static readonly string[] DiscoveryEndpoints = ["ServiceProviderConfig", "Schemas", "ResourceTypes"];
+
+    public async Task InvokeAsync(HttpContext context, ScimTenant tenant, ScimRequestLog log, PortalDbContext db)
+    {
+        var started = time.GetTimestamp();
+        var at = time.GetUtcNow().UtcDateTime;
+        var failed = true;
+        try
+        {
+            await next(context);
+            failed = false;
+        }
+        finally
+        {
+            var status = failed && !context.Response.HasStarted ? StatusCodes.Status500InternalServerError : context.Response.StatusCode;
+            await RecordAsync(context, tenant, log, db, at, (int)time.GetElapsedTime(started).TotalMilliseconds, status);
+        }
+    }
+
+    private async Task RecordAsync(HttpContext context, ScimTenant tenant, ScimRequestLog log, PortalDbContext db, DateTime at, int durationMs, int status)
+    {
+        var request = context.Request;
+        var client = tenant.IsResolved && tenant.Client.Length > 0 ? tenant.Client : ScimClients.Describe(request);
+        var ip = context.Connection.RemoteIpAddress?.ToString();
+        if (tenant.IsResolved && tenant.CredentialId != Guid.Empty)
+        {
+            usage.Record(tenant.CredentialId, at, ip, client, status);
+        }
+
+        var workspaceId = tenant.IsResolved ? tenant.WorkspaceId : await HostWorkspaceAsync(db, request.Host.Host);
+        var (resourceType, resourceId, inferred) = Infer(request.Method, request.Path, status);
+        await writer.EnqueueAsync(new ProvisioningEvent
+        {
+            WorkspaceId = workspaceId,
+            OccurredAt = at,
+            ActorKind = ActorKind.IdentityProvider,
+            Actor = Truncate(client ?? "unknown client", 256)!,
+            Operation = status == StatusCodes.Status401Unauthorized ? ProvisioningOperation.AuthenticationFailure : log.Operation ?? inferred,
+            Outcome = status < 400 ? EventOutcome.Success : EventOutcome.Failure,
+            Method = request.Method,
+            Path = Truncate((request.PathBase + request.Path).ToString(), 1000),
+            ResourceType = log.ResourceType ?? resourceType,
+            ResourceId = Truncate(log.ResourceId ?? resourceId, 64),
+            StatusCode = status,
+            DurationMs = durationMs,
+            ClientIp = Truncate(ip, 64),
+            Summary = Truncate(log.Summary ?? ScimErrorHandling.WrittenError(context)?.Detail, 4000),
+        });
+    }
+
+    /// <summary>The workspace whose own host received an unauthenticated request, so its admins see the failure.</summary>
+    private static async Task<Guid?> HostWorkspaceAsync(PortalDbContext db, string host)
+    {
+        var lower = host.ToLowerInvariant();
+        var owners = await db.Workspaces.AsNoTracking().Where(w => w.Host == lower).Select(w => w.Id).Take(2).ToListAsync();
+        return owners.Count == 1 ? owners[0] : null;
+    }
+
+    /// <summary>Resource and operation from the route, for requests whose handler recorded nothing (reads, errors).</summary>
+    internal static (string? ResourceType, string? ResourceId, ProvisioningOperation Operation) Infer(string method, PathString path, int status)
+    {
+        var rest = path.StartsWithSegments(ScimEndpoints.BasePath, StringComparison.OrdinalIgnoreCase, out var remaining) ? remaining.Value ?? "" : "";
+        var segments = rest.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var first = segments.Length > 0 ? segments[0] : "";
+        if (DiscoveryEndpoints.Any(d => d.Equals(first, StringComparison.OrdinalIgnoreCase)))
+        {
+            return (null, null, ProvisioningOperation.Discovery);
+        }
+
+        string? type = first.Equals("Users", StringComparison.OrdinalIgnoreCase) ? "User"
+            : first.Equals("Groups", StringComparison.OrdinalIgnoreCase) ? "Group" : null;
+        var id = segments.Length > 1 && segments[1] != ".search" ? segments[1] : null;
+        var search = segments.Length > 0 && segments[^1].Equals(".search", StringComparison.OrdinalIgnoreCase);
+        var operation = method.ToUpperInvariant() switch
+        {
+            _ when status == StatusCodes.Status401Unauthorized => ProvisioningOperation.AuthenticationFailure,
+            "GET" or "HEAD" => id is null ? ProvisioningOperation.List : ProvisioningOperation.Read,
+            "POST" when search => ProvisioningOperation.List,
+            "POST" => ProvisioningOperation.Create,
+            "PUT" or "PATCH" => ProvisioningOperation.Update,
+            "DELETE" => ProvisioningOperation.Delete,
+            _ => ProvisioningOperation.Read,
+        };
+        return (type, id, operation);
+    }
+
+    private static string? Truncate(string? value, int max) => value is null || value.Length <= max ? value : value[..max];
+}

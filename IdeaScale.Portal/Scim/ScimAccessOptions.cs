@@ -1,0 +1,48 @@
+namespace IdeaScale.Portal.Scim;
+
+/// <summary>
+/// Access-control and operational limits of /scim/v2, bound from the "Scim" configuration section.
+/// Every key is documented in appsettings.Example.json.
+/// </summary>
+public sealed class ScimAccessOptions
+{
+    public const string Section = "Scim";
+
+    /// <summary>Largest accepted request body; a larger one is answered 413 with a SCIM error.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    public ScimRateLimitOptions RateLimit { get; set; } = new();
+    public ProvisioningLogOptions ProvisioningLog { get; set; } = new();
+    public LastUseOptions LastUse { get; set; } = new();
+}
+
+/// <summary>Token bucket per workspace.</summary>
+public sealed class ScimRateLimitOptions
+{
+    /// <summary>Sustained requests per second per workspace; 0 turns rate limiting off. Fractions are allowed (0.5 = one every 2 s).</summary>
+    public double RequestsPerSecond { get; set; } = 50;
+
+    /// <summary>Bucket size: how many requests a workspace may send at once after being idle.</summary>
+    public int Burst { get; set; } = 100;
+}
+
+public sealed class ProvisioningLogOptions
+{
+    /// <summary>Provisioning-log rows older than this are pruned.</summary>
+    public int RetentionDays { get; set; } = 90;
+
+    /// <summary>How often the pruning runs.</summary>
+    public TimeSpan PruneInterval { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>Capacity of the in-memory queue between requests and the batch writer (requests wait when it is full).</summary>
+    public int QueueCapacity { get; set; } = 10_000;
+
+    /// <summary>Most rows written by one SaveChanges.</summary>
+    public int BatchSize { get; set; } = 500;
+}
+
+public sealed class LastUseOptions
+{
+    /// <summary>How often coalesced per-token last-use facts are written to the database.</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(15);
+}

@@ -1,0 +1,169 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+
+namespace IdeaScale.Portal.Workspaces;
+
+/// <summary>
+/// A provisioning-log query. <paramref name="From"/> is inclusive, <paramref name="To"/> exclusive (UTC);
+/// empty <paramref name="Operations"/> means all; <paramref name="Text"/> matches path, resource id, summary or actor
+/// (case-insensitive substring).
+/// </summary>
+public sealed record ProvisioningLogQuery(
+    string Slug,
+    DateTime? From = null,
+    DateTime? To = null,
+    IReadOnlyCollection<ProvisioningOperation>? Operations = null,
+    EventOutcome? Outcome = null,
+    string? Text = null,
+    int Skip = 0,
+    int Take = 50);
+
+/// <summary>One provisioning-log row as the portal shows it.</summary>
+public sealed record ProvisioningLogEntry(
+    long Id,
+    DateTime OccurredAt,
+    ActorKind ActorKind,
+    string Actor,
+    ProvisioningOperation Operation,
+    EventOutcome Outcome,
+    string? Method,
+    string? Path,
+    string? ResourceType,
+    string? ResourceId,
+    int? StatusCode,
+    int? DurationMs,
+    string? ClientIp,
+    string? Summary);
+
+/// <summary>A page of entries, newest first, and how many match in total.</summary>
+public sealed record ProvisioningLogPage(IReadOnlyList<ProvisioningLogEntry> Items, int TotalCount);
+
+/// <summary>
+/// Reads a workspace's provisioning log for the portal (admins of the workspace and CustomerSuccess staff).
+/// Filtering, counting, ordering and paging all run in the database.
+/// </summary>
+public sealed class ProvisioningLog(IDbContextFactory<PortalDbContext> dbFactory)
+{
+    public const int MaxPageSize = 500;
+    internal const string LikeEscape = "\\";
+
+    public async Task<ProvisioningLogPage> QueryAsync(ClaimsPrincipal user, ProvisioningLogQuery query, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var workspaceId = await AuthorizeAsync(db, user, query.Slug, ct);
+        var rows = Filter(db, workspaceId, query);
+        var total = await rows.CountAsync(ct);
+        var items = await Project(rows.OrderByDescending(e => e.OccurredAt).ThenByDescending(e => e.Id)
+                .Skip(Math.Max(0, query.Skip)).Take(Math.Clamp(query.Take, 1, MaxPageSize)))
+            .ToListAsync(ct);
+        return new ProvisioningLogPage(items, total);
+    }
+
+    /// <summary>One entry for the detail view, or null when it is not in this workspace's log.</summary>
+    public async Task<ProvisioningLogEntry?> GetAsync(ClaimsPrincipal user, string slug, long id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var workspaceId = await AuthorizeAsync(db, user, slug, ct);
+        return await Project(db.ProvisioningEvents.AsNoTracking().Where(e => e.WorkspaceId == workspaceId && e.Id == id)).FirstOrDefaultAsync(ct);
+    }
+
+    /// <summary>Every matching entry, newest first, streamed from the database (Skip/Take are ignored), for the CSV export.</summary>
+    public async IAsyncEnumerable<ProvisioningLogEntry> ExportAsync(
+        ClaimsPrincipal user, ProvisioningLogQuery query, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var workspaceId = await AuthorizeAsync(db, user, query.Slug, ct);
+        var rows = Project(Filter(db, workspaceId, query).OrderByDescending(e => e.OccurredAt).ThenByDescending(e => e.Id));
+        await foreach (var entry in rows.AsAsyncEnumerable().WithCancellation(ct))
+        {
+            yield return entry;
+        }
+    }
+
+    /// <summary>Writes the export as CSV (RFC 4180: header row, CRLF, quoted fields) to <paramref name="writer"/>.</summary>
+    public async Task WriteCsvAsync(ClaimsPrincipal user, ProvisioningLogQuery query, TextWriter writer, CancellationToken ct = default)
+    {
+        await writer.WriteAsync("OccurredAtUtc,ActorKind,Actor,Operation,Outcome,Method,Path,ResourceType,ResourceId,StatusCode,DurationMs,ClientIp,Summary\r\n");
+        await foreach (var e in ExportAsync(user, query, ct))
+        {
+            string?[] fields =
+            [
+                e.OccurredAt.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture), e.ActorKind.ToString(), e.Actor,
+                e.Operation.ToString(), e.Outcome.ToString(), e.Method, e.Path, e.ResourceType, e.ResourceId,
+                e.StatusCode?.ToString(CultureInfo.InvariantCulture), e.DurationMs?.ToString(CultureInfo.InvariantCulture), e.ClientIp, e.Summary,
+            ];
+            await writer.WriteAsync(string.Join(',', fields.Select(Csv)) + "\r\n");
+        }
+    }
+
+    internal static string EscapeLike(string text) =>
+        text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
+
+    private static IQueryable<ProvisioningEvent> Filter(PortalDbContext db, Guid workspaceId, ProvisioningLogQuery q)
+    {
+        var rows = db.ProvisioningEvents.AsNoTracking().Where(e => e.WorkspaceId == workspaceId);
+        if (q.From is { } from)
+        {
+            rows = rows.Where(e => e.OccurredAt >= from);
+        }
+
+        if (q.To is { } to)
+        {
+            rows = rows.Where(e => e.OccurredAt < to);
+        }
+
+        if (q.Operations is { Count: > 0 } ops)
+        {
+            var list = ops.Distinct().ToList();
+            rows = rows.Where(e => list.Contains(e.Operation));
+        }
+
+        if (q.Outcome is { } outcome)
+        {
+            rows = rows.Where(e => e.Outcome == outcome);
+        }
+
+        if (!string.IsNullOrWhiteSpace(q.Text))
+        {
+            var p = "%" + EscapeLike(q.Text.Trim()) + "%";
+            rows = rows.Where(e => EF.Functions.Like(e.Path, p, LikeEscape) || EF.Functions.Like(e.ResourceId, p, LikeEscape)
+                || EF.Functions.Like(e.Summary, p, LikeEscape) || EF.Functions.Like(e.Actor, p, LikeEscape));
+        }
+
+        return rows;
+    }
+
+    private static IQueryable<ProvisioningLogEntry> Project(IQueryable<ProvisioningEvent> rows) => rows.Select(e => new ProvisioningLogEntry(
+        e.Id, e.OccurredAt, e.ActorKind, e.Actor, e.Operation, e.Outcome, e.Method, e.Path, e.ResourceType, e.ResourceId,
+        e.StatusCode, e.DurationMs, e.ClientIp, e.Summary));
+
+    private static async Task<Guid> AuthorizeAsync(PortalDbContext db, ClaimsPrincipal user, string slug, CancellationToken ct)
+    {
+        var actor = await PortalActor.RequireAsync(db, user, ct);
+        var workspaceId = await db.Workspaces.Where(w => w.Slug == slug).Select(w => (Guid?)w.Id).FirstOrDefaultAsync(ct);
+        if (workspaceId is { } id && (actor.IsCustomerSuccess || await actor.IsAdminOfAsync(db, id, ct)))
+        {
+            return id;
+        }
+
+        throw new UnauthorizedAccessException("You are not allowed to read this workspace's provisioning log.");
+    }
+
+    private static string Csv(string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return "";
+        }
+
+        // A leading =, +, - or @ would be run as a formula by spreadsheet apps (CSV injection).
+        if (value[0] is '=' or '+' or '-' or '@')
+        {
+            value = "'" + value;
+        }
+
+        return value.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+    }
+}

@@ -1,0 +1,280 @@
+using System.Globalization;
+using System.Security.Claims;
+using IdeaScale.Portal.Scim.Logging;
+using IdeaScale.Portal.Scim.Protocol;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+
+namespace IdeaScale.Portal.Workspaces;
+
+/// <summary>How long the previous token keeps working after a regeneration.</summary>
+public enum TokenGracePeriod
+{
+    None = 0,
+    OneHour = 1,
+    TwentyFourHours = 24,
+}
+
+/// <summary>Which of the SCIM page's three states applies.</summary>
+public enum ScimAvailability
+{
+    SsoInactive,
+    ScimDisabled,
+    Enabled,
+}
+
+/// <summary>The status chip: never contacted, healthy, or failing since <see cref="ScimStatus.FailingSince"/>.</summary>
+public enum ScimHealth
+{
+    NeverContacted,
+    Healthy,
+    Failing,
+}
+
+/// <summary>The last request that used one of the workspace's tokens.</summary>
+public sealed record ScimLastUse(DateTime At, string? Ip, string? Client);
+
+/// <summary>Everything the SCIM page shows about a workspace. Times are UTC.</summary>
+public sealed record ScimStatus(
+    Guid WorkspaceId,
+    string Slug,
+    string WorkspaceName,
+    bool SsoActive,
+    bool ScimEnabled,
+    DateTime? ScimEnabledChangedAt,
+    string? ScimEnabledChangedBy,
+    string BaseUrl,
+    DateTime? TokenCreatedAt,
+    string? TokenCreatedBy,
+    DateTime? PreviousTokenExpiresAt,
+    ScimLastUse? LastUse,
+    DateTime? LastSuccessAt,
+    DateTime? LastFailureAt,
+    int? LastFailureStatus,
+    ScimHealth Health,
+    DateTime? FailingSince,
+    string? CsmName,
+    string? CsmEmail,
+    bool CanManageToken,
+    bool CanToggleScim)
+{
+    public ScimAvailability Availability => !SsoActive ? ScimAvailability.SsoInactive : !ScimEnabled ? ScimAvailability.ScimDisabled : ScimAvailability.Enabled;
+}
+
+/// <summary>A freshly issued token, shown once prominently. <see cref="PreviousTokenExpiresAt"/> is set when a grace period was chosen.</summary>
+public sealed record IssuedScimToken(string Token, DateTime CreatedAt, DateTime? PreviousTokenExpiresAt);
+
+/// <summary>One row of the customer-success console.</summary>
+public sealed record ScimWorkspaceOverview(
+    Guid WorkspaceId, string Slug, string Name, bool SsoActive, bool ScimEnabled, DateTime? LastActivityAt, string? CsmName, string? CsmEmail);
+
+/// <summary>
+/// The portal's SCIM actions: status, reveal/copy, regenerate (workspace admins of that workspace), and
+/// enable/disable (CustomerSuccess role only). Every method re-checks authorization on the server against the
+/// database, so a crafted call from a page that hides the control is still refused with
+/// <see cref="UnauthorizedAccessException"/>. Every change of access is audited as a <see cref="ProvisioningEvent"/>
+/// with the acting account, in the same transaction as the change.
+/// </summary>
+public sealed class ScimAdministration(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    IDataProtectionProvider protection,
+    ScimCredentialUsage usage,
+    TimeProvider time)
+{
+    /// <summary>Status for the SCIM page. Allowed for admins of the workspace and CustomerSuccess staff.</summary>
+    public async Task<ScimStatus> GetStatusAsync(ClaimsPrincipal user, string slug, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var actor = await PortalActor.RequireAsync(db, user, ct);
+        var ws = await db.Workspaces.AsNoTracking().Where(w => w.Slug == slug)
+            .Select(w => new
+            {
+                w.Id,
+                w.Slug,
+                w.Name,
+                w.PublicUrl,
+                SsoActive = w.Sso != null && w.Sso.Active,
+                ScimEnabled = w.Scim != null && w.Scim.Enabled,
+                ChangedAt = w.Scim != null ? w.Scim.EnabledChangedAt : null,
+                ChangedBy = w.Scim != null ? w.Scim.EnabledChangedBy : null,
+                CsmName = w.CustomerSuccessManager != null ? w.CustomerSuccessManager.DisplayName : null,
+                CsmEmail = w.CustomerSuccessManager != null ? w.CustomerSuccessManager.Email : null,
+            })
+            .FirstOrDefaultAsync(ct);
+        var isAdmin = ws is not null && await actor.IsAdminOfAsync(db, ws.Id, ct);
+        if (ws is null || !(isAdmin || actor.IsCustomerSuccess))
+        {
+            throw Denied();
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var credentials = (await db.ScimCredentials.AsNoTracking().Where(c => c.WorkspaceId == ws.Id).ToListAsync(ct))
+            .Where(c => c.ExpiresAt is null || c.ExpiresAt > now)
+            .ToList();
+        var current = credentials.FirstOrDefault(c => c.ExpiresAt is null);
+        var previousExpiry = credentials.Where(c => c.ExpiresAt is not null).Max(c => c.ExpiresAt);
+
+        // Database facts merged with the not-yet-flushed observations of every live token.
+        var uses = credentials.Select(c => CredentialUse.From(c).Merge(usage.Pending(c.Id))).ToList();
+        var lastUse = uses.Where(u => u.LastUsedAt is not null).MaxBy(u => u.LastUsedAt);
+        var lastSuccess = uses.Max(u => u.LastSuccessAt);
+        var lastFailure = uses.Where(u => u.LastFailureAt is not null).MaxBy(u => u.LastFailureAt);
+
+        var health = lastUse is null ? ScimHealth.NeverContacted
+            : lastFailure is not null && (lastSuccess is null || lastFailure.LastFailureAt > lastSuccess) ? ScimHealth.Failing
+            : ScimHealth.Healthy;
+        DateTime? failingSince = null;
+        if (health == ScimHealth.Failing)
+        {
+            // The first failure after the last success, from the provisioning log; the token's own fact until it is written.
+            var after = lastSuccess ?? DateTime.MinValue;
+            failingSince = await db.ProvisioningEvents.AsNoTracking()
+                .Where(e => e.WorkspaceId == ws.Id && e.ActorKind == ActorKind.IdentityProvider && e.OccurredAt > after
+                    && e.StatusCode >= 400 && e.StatusCode != 404 && e.StatusCode != 409 && e.StatusCode != 412)
+                .MinAsync(e => (DateTime?)e.OccurredAt, ct) ?? lastFailure!.LastFailureAt;
+        }
+
+        return new ScimStatus(
+            ws.Id, ws.Slug, ws.Name, ws.SsoActive, ws.ScimEnabled, ws.ChangedAt, ws.ChangedBy,
+            ws.PublicUrl.TrimEnd('/') + ScimConstants.BasePath,
+            current?.CreatedAt, current?.CreatedBy, previousExpiry,
+            lastUse is null ? null : new ScimLastUse(lastUse.LastUsedAt!.Value, lastUse.LastUsedIp, lastUse.LastUsedClient),
+            lastSuccess, lastFailure?.LastFailureAt, lastFailure?.LastFailureStatus,
+            health, failingSince, ws.CsmName, ws.CsmEmail,
+            CanManageToken: isAdmin, CanToggleScim: actor.IsCustomerSuccess);
+    }
+
+    /// <summary>
+    /// Replaces the workspace's token (admins of the workspace only). The previous token stops at once, or at the
+    /// end of <paramref name="grace"/>. Audited as TokenRegenerated. Returns the new token in clear.
+    /// </summary>
+    public async Task<IssuedScimToken> RegenerateTokenAsync(ClaimsPrincipal user, string slug, TokenGracePeriod grace, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var (actor, workspaceId) = await RequireAdminAsync(db, user, slug, ct);
+        var graceSpan = grace == TokenGracePeriod.None ? (TimeSpan?)null : TimeSpan.FromHours((int)grace);
+        var now = time.GetUtcNow().UtcDateTime;
+        var summary = graceSpan is { } g
+            ? string.Create(CultureInfo.InvariantCulture, $"New SCIM token issued; the previous token works until {now + g:u}.")
+            : "New SCIM token issued; the previous token stopped working immediately.";
+        db.ProvisioningEvents.Add(Audit(workspaceId, actor, ActorKind.WorkspaceAdmin, ProvisioningOperation.TokenRegenerated, EventOutcome.Success, summary, now));
+
+        // IssueAsync saves the new credential, the grace expiry and the audit row in one SaveChanges.
+        var (token, credential) = await new ScimCredentials(db, protection, time).IssueAsync(workspaceId, actor.Email, graceSpan, ct: ct);
+        return new IssuedScimToken(token, credential.CreatedAt, graceSpan is { } span ? now + span : null);
+    }
+
+    /// <summary>
+    /// The current token in clear, for the show (<paramref name="copied"/> false) and copy (true) icons. Admins of
+    /// the workspace only; audited as TokenRevealed or TokenCopied.
+    /// </summary>
+    public async Task<string> RevealTokenAsync(ClaimsPrincipal user, string slug, bool copied, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var (actor, workspaceId) = await RequireAdminAsync(db, user, slug, ct);
+        var credential = await db.ScimCredentials.AsNoTracking().FirstOrDefaultAsync(c => c.WorkspaceId == workspaceId && c.ExpiresAt == null, ct)
+            ?? throw new InvalidOperationException("This workspace has no SCIM token yet; regenerate one.");
+        var token = new ScimCredentials(db, protection, time).Reveal(credential);
+        var now = time.GetUtcNow().UtcDateTime;
+        db.ProvisioningEvents.Add(Audit(workspaceId, actor, ActorKind.WorkspaceAdmin,
+            copied ? ProvisioningOperation.TokenCopied : ProvisioningOperation.TokenRevealed, EventOutcome.Success,
+            copied ? "SCIM token copied." : "SCIM token shown.", now));
+        await db.SaveChangesAsync(ct);
+        return token;
+    }
+
+    /// <summary>
+    /// Turns SCIM on or off for a workspace. CustomerSuccess role only: anyone else (including the workspace's
+    /// own admins) gets <see cref="UnauthorizedAccessException"/>, nothing changes, and the refused attempt is
+    /// audited. Enabling requires active SSO. Audited as ScimEnabled/ScimDisabled with the acting account.
+    /// Takes effect on the next SCIM request (tokens are checked against the database on every request).
+    /// </summary>
+    public async Task SetScimEnabledAsync(ClaimsPrincipal user, string slug, bool enabled, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var actor = await PortalActor.RequireAsync(db, user, ct);
+        var ws = await db.Workspaces.Include(w => w.Scim).Include(w => w.Sso).FirstOrDefaultAsync(w => w.Slug == slug, ct);
+        var operation = enabled ? ProvisioningOperation.ScimEnabled : ProvisioningOperation.ScimDisabled;
+        var now = time.GetUtcNow().UtcDateTime;
+        if (ws is null)
+        {
+            throw Denied();
+        }
+
+        if (!actor.IsCustomerSuccess)
+        {
+            var kind = await actor.IsAdminOfAsync(db, ws.Id, ct) ? ActorKind.WorkspaceAdmin : ActorKind.System;
+            db.ProvisioningEvents.Add(Audit(ws.Id, actor, kind, operation, EventOutcome.Failure,
+                "Refused: only Customer Success staff can enable or disable SCIM.", now));
+            await db.SaveChangesAsync(ct);
+            throw new UnauthorizedAccessException("Only Customer Success staff can enable or disable SCIM.");
+        }
+
+        if (enabled && ws.Sso is not { Active: true })
+        {
+            throw new InvalidOperationException("SCIM can only be enabled while the workspace's SSO configuration is active.");
+        }
+
+        ws.Scim ??= new ScimSettings { WorkspaceId = ws.Id };
+        if (ws.Scim.Enabled == enabled)
+        {
+            return;
+        }
+
+        ws.Scim.Enabled = enabled;
+        ws.Scim.EnabledChangedAt = now;
+        ws.Scim.EnabledChangedBy = actor.Email;
+        db.ProvisioningEvents.Add(Audit(ws.Id, actor, ActorKind.CustomerSuccess, operation, EventOutcome.Success,
+            enabled ? "SCIM enabled." : "SCIM disabled: provisioning requests are refused until it is enabled again.", now));
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>Every workspace for the customer-success console (CustomerSuccess role only), optionally filtered by name or slug.</summary>
+    public async Task<IReadOnlyList<ScimWorkspaceOverview>> ListWorkspacesAsync(ClaimsPrincipal user, string? search = null, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var actor = await PortalActor.RequireAsync(db, user, ct);
+        if (!actor.IsCustomerSuccess)
+        {
+            throw Denied();
+        }
+
+        var query = db.Workspaces.AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(search))
+        {
+            var pattern = "%" + ProvisioningLog.EscapeLike(search.Trim()) + "%";
+            query = query.Where(w => EF.Functions.Like(w.Name, pattern, ProvisioningLog.LikeEscape) || EF.Functions.Like(w.Slug, pattern, ProvisioningLog.LikeEscape));
+        }
+
+        return await query.OrderBy(w => w.Name)
+            .Select(w => new ScimWorkspaceOverview(
+                w.Id, w.Slug, w.Name,
+                w.Sso != null && w.Sso.Active,
+                w.Scim != null && w.Scim.Enabled,
+                db.ScimCredentials.Where(c => c.WorkspaceId == w.Id).Max(c => c.LastUsedAt),
+                w.CustomerSuccessManager != null ? w.CustomerSuccessManager.DisplayName : null,
+                w.CustomerSuccessManager != null ? w.CustomerSuccessManager.Email : null))
+            .ToListAsync(ct);
+    }
+
+    private static async Task<(PortalActor Actor, Guid WorkspaceId)> RequireAdminAsync(PortalDbContext db, ClaimsPrincipal user, string slug, CancellationToken ct)
+    {
+        var actor = await PortalActor.RequireAsync(db, user, ct);
+        var workspaceId = await db.WorkspaceAdmins.Where(a => a.UserId == actor.UserId && a.Workspace!.Slug == slug)
+            .Select(a => (Guid?)a.WorkspaceId).FirstOrDefaultAsync(ct);
+        return workspaceId is { } id ? (actor, id) : throw Denied();
+    }
+
+    private static ProvisioningEvent Audit(Guid workspaceId, PortalActor actor, ActorKind kind, ProvisioningOperation operation, EventOutcome outcome, string summary, DateTime now) => new()
+    {
+        WorkspaceId = workspaceId,
+        OccurredAt = now,
+        ActorKind = kind,
+        Actor = actor.Email,
+        Operation = operation,
+        Outcome = outcome,
+        Summary = summary,
+    };
+
+    private static UnauthorizedAccessException Denied() => new("You are not allowed to manage SCIM for this workspace.");
+}
