@@ -55,7 +55,12 @@ public abstract record FilterLiteral
 
 public sealed record StringLiteral(string Value) : FilterLiteral
 {
-    public override string ToString() => System.Text.Json.JsonSerializer.Serialize(Value);
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // display only, never HTML
+    };
+
+    public override string ToString() => System.Text.Json.JsonSerializer.Serialize(Value, Json);
 }
 
 /// <summary>A JSON number.</summary>

@@ -403,7 +403,7 @@ public static class FilterParser
             {
                 if (AtEnd)
                 {
-                    throw Fail($"Unterminated string starting at position {open}; missing closing '\"'", Position);
+                    throw Fail("Unterminated string (no closing '\"') starting", open);
                 }
 
                 var c = text[Position];
@@ -429,7 +429,7 @@ public static class FilterParser
                 Position++;
                 if (AtEnd)
                 {
-                    throw Fail($"Unterminated string starting at position {open}; missing closing '\"'", Position);
+                    throw Fail("Unterminated string (no closing '\"') starting", open);
                 }
 
                 var e = text[Position++];

@@ -26,6 +26,29 @@ internal static class FilterRules
         "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF",
     ];
 
+    /// <summary>
+    /// Resolves a filter or sortBy path through the registry. Named quirk (Entra ID): extension attributes arrive
+    /// without their schema URN (<c>manager eq "id"</c>, <c>department eq "x"</c>). A path the core schema does
+    /// not define resolves to the extension attribute of that name when exactly one extension defines it.
+    /// </summary>
+    public static ResolvedPath? Resolve(ScimResourceType type, AttrPath path) => Resolve(type, path.ToString());
+
+    /// <inheritdoc cref="Resolve(ScimResourceType, AttrPath)"/>
+    public static ResolvedPath? Resolve(ScimResourceType type, string path)
+    {
+        var resolved = type.Resolve(path);
+        if (resolved?.Attribute is not null || path.StartsWith("urn:", StringComparison.OrdinalIgnoreCase))
+        {
+            return resolved;
+        }
+
+        var candidates = type.Extensions
+            .Select(e => type.Resolve($"{e.Id}:{path}"))
+            .Where(r => r?.Attribute is not null)
+            .ToList();
+        return candidates.Count == 1 ? candidates[0] : null;
+    }
+
     public static ScimException Unknown(AttrPath path) =>
         ScimException.InvalidFilter($"The filter names an unknown attribute '{path}'.");
 

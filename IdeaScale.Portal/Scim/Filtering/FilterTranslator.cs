@@ -80,7 +80,7 @@ public static class FilterTranslator
 
         private (ScimAttribute Attribute, ScimAttribute? Sub) Resolve(AttrPath path)
         {
-            var resolved = type.Resolve(path.ToString());
+            var resolved = FilterRules.Resolve(type, path);
             return resolved?.Attribute is { } attribute ? (attribute, resolved.SubAttribute) : throw FilterRules.Unknown(path);
         }
 

@@ -11,8 +11,9 @@ namespace IdeaScale.Portal.Scim.Filtering;
 /// urn:...:enterprise:2.0:User:department). Anything else (unknown, multi-valued such as emails, or not stored
 /// as a column) is 400 <b>invalidValue</b>: sortBy is a query parameter, not a filter. <c>sortOrder</c> is
 /// "ascending" (the default) or "descending", case-insensitively; anything else is 400 invalidValue.
-/// Case-insensitive string attributes sort case-insensitively. Every ordering ends with meta.created, then id,
-/// so pages are stable.
+/// Case-insensitive string attributes sort case-insensitively. Every ordering ends with meta.created, then id
+/// (both ascending, whatever sortOrder says), so pages are stable. Unassigned values sort as the database sorts
+/// NULL (SQLite and PostgreSQL differ; RFC 7644 leaves it open).
 /// </summary>
 public static class SortTranslator
 {
@@ -40,12 +41,12 @@ public static class SortTranslator
 
         var key = SortKey<T>(type, sortBy.Trim());
         var ordered = ThenBy(null, query, key, descending);
-        return ThenBy(ThenBy(ordered, query, created, descending), query, id, descending);
+        return ThenBy(ThenBy(ordered, query, created, descending: false), query, id, descending: false);
     }
 
     private static LambdaExpression SortKey<T>(ScimResourceType type, string sortBy)
     {
-        var resolved = type.Resolve(sortBy);
+        var resolved = FilterRules.Resolve(type, sortBy);
         if (resolved?.Attribute is not { } attribute)
         {
             throw ScimException.InvalidValue($"sortBy names an unknown attribute '{sortBy}'.");

@@ -1,0 +1,107 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using IdeaScale.Portal.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace IdeaScale.Portal.Tests.Scim;
+
+/// <summary>
+/// The real app on a real SQLite file for SCIM resource tests: rate limiting off (tests send bursts), and EF Core
+/// command logging on, so tests can assert which SQL ran (e.g. that a group's members were not loaded).
+/// </summary>
+public sealed class ScimFactory() : PortalFactory(null, new Dictionary<string, string?>
+{
+    ["Scim:RateLimit:RequestsPerSecond"] = "0",
+    ["Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command"] = "Information",
+})
+{
+    public const string IdesBase = "http://ides.localhost:5080/scim/v2";
+
+    public HttpClient Scim(string token = IdesToken)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    public async Task<T> WithDbAsync<T>(Func<PortalDbContext, Task<T>> action)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await action(scope.ServiceProvider.GetRequiredService<PortalDbContext>());
+    }
+
+    public Task<Guid> WorkspaceIdAsync(string slug) => WithDbAsync(db => db.Workspaces.Where(w => w.Slug == slug).Select(w => w.Id).SingleAsync());
+
+    /// <summary>The SQL commands EF Core executed since <paramref name="mark"/> (a count of log lines taken earlier).</summary>
+    public IReadOnlyList<string> SqlSince(int mark) =>
+        Logs.Lines.Skip(mark).Where(l => l.Contains("Executed DbCommand", StringComparison.Ordinal)).ToList();
+}
+
+/// <summary>Sending SCIM requests and reading SCIM responses.</summary>
+public static class ScimHttp
+{
+    public const string MediaType = "application/scim+json";
+
+    public static StringContent Json(string json, string mediaType = MediaType) => new(json, Encoding.UTF8, mediaType);
+
+    public static StringContent Json(JsonNode json, string mediaType = MediaType) => Json(json.ToJsonString(), mediaType);
+
+    public static async Task<(HttpResponseMessage Response, JsonObject? Body)> SendAsync(
+        this HttpClient client, HttpMethod method, string url, string? json = null, Action<HttpRequestMessage>? configure = null)
+    {
+        using var request = new HttpRequestMessage(method, url);
+        if (json is not null)
+        {
+            request.Content = Json(json);
+        }
+
+        configure?.Invoke(request);
+        var response = await client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        if (text.Length > 0)
+        {
+            Assert.Equal(MediaType, response.Content.Headers.ContentType?.MediaType);
+        }
+
+        return (response, text.Length == 0 ? null : JsonNode.Parse(text) as JsonObject);
+    }
+
+    public static Task<(HttpResponseMessage Response, JsonObject? Body)> GetJsonAsync(this HttpClient client, string url) => client.SendAsync(HttpMethod.Get, url);
+    public static Task<(HttpResponseMessage Response, JsonObject? Body)> PostJsonAsync(this HttpClient client, string url, string json) => client.SendAsync(HttpMethod.Post, url, json);
+    public static Task<(HttpResponseMessage Response, JsonObject? Body)> PutJsonAsync(this HttpClient client, string url, string json) => client.SendAsync(HttpMethod.Put, url, json);
+    public static Task<(HttpResponseMessage Response, JsonObject? Body)> PatchJsonAsync(this HttpClient client, string url, string json) => client.SendAsync(HttpMethod.Patch, url, json);
+
+    /// <summary>Creates a user and returns its id.</summary>
+    public static async Task<string> CreateUserAsync(this HttpClient client, string userName, string? extra = null)
+    {
+        var (response, body) = await client.PostJsonAsync("/scim/v2/Users",
+            $$"""{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"{{userName}}"{{(extra is null ? "" : "," + extra)}}}""");
+        Assert.Equal(201, (int)response.StatusCode);
+        return body!["id"]!.GetValue<string>();
+    }
+
+    public static async Task<string> CreateGroupAsync(this HttpClient client, string displayName, params string[] memberIds)
+    {
+        var members = string.Join(",", memberIds.Select(id => $$"""{"value":"{{id}}"}"""));
+        var (response, body) = await client.PostJsonAsync("/scim/v2/Groups",
+            $$"""{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"{{displayName}}","members":[{{members}}]}""");
+        Assert.Equal(201, (int)response.StatusCode);
+        return body!["id"]!.GetValue<string>();
+    }
+
+    /// <summary>Asserts an RFC 7644 §3.12 error body with the given status and scimType.</summary>
+    public static void AssertError((HttpResponseMessage Response, JsonObject? Body) result, int status, string? scimType = null)
+    {
+        Assert.Equal(status, (int)result.Response.StatusCode);
+        var body = result.Body!;
+        Assert.Equal("urn:ietf:params:scim:api:messages:2.0:Error", body["schemas"]![0]!.GetValue<string>());
+        Assert.Equal(status.ToString(System.Globalization.CultureInfo.InvariantCulture), body["status"]!.GetValue<string>());
+        Assert.False(string.IsNullOrWhiteSpace(body["detail"]?.GetValue<string>()));
+        if (scimType is not null)
+        {
+            Assert.Equal(scimType, body["scimType"]?.GetValue<string>());
+        }
+    }
+}

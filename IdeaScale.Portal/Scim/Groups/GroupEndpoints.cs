@@ -1,0 +1,218 @@
+using System.Text.Json.Nodes;
+using IdeaScale.Portal.Data.Interceptors;
+using IdeaScale.Portal.Scim.Auth;
+using IdeaScale.Portal.Scim.Errors;
+using IdeaScale.Portal.Scim.Logging;
+using IdeaScale.Portal.Scim.Patching;
+using IdeaScale.Portal.Scim.Protocol;
+using IdeaScale.Portal.Scim.Schema;
+using IdeaScale.Portal.Scim.Users;
+using Microsoft.EntityFrameworkCore;
+
+namespace IdeaScale.Portal.Scim.Groups;
+
+/// <summary>/Groups: list, search, get, create, replace, patch, delete. Members are loaded only when returned.</summary>
+public static class GroupEndpoints
+{
+    private const int MaxConcurrencyRetries = 3;
+    private static ScimResourceType Type => ScimRegistry.GroupType;
+    private static ScimAttribute MembersAttribute => Type.Core.Attributes.Single(a => a.Storage == Storage.MembersOfGroup);
+
+    public static RouteGroupBuilder MapScimGroups(this RouteGroupBuilder scim)
+    {
+        var groups = scim.MapGroup("/Groups");
+        groups.MapGet("", ListGroups);
+        groups.MapPost("/.search", SearchGroups);
+        groups.MapGet("/{id}", GetGroup);
+        groups.MapPost("", CreateGroup);
+        groups.MapPut("/{id}", ReplaceGroup);
+        groups.MapPatch("/{id}", PatchGroup);
+        groups.MapDelete("/{id}", DeleteGroup);
+        return scim;
+    }
+
+    public static Task<IResult> ListGroups(HttpContext context, PortalDbContext db, ScimTenant tenant, IConfiguration configuration) =>
+        ListAsync(ScimRequest.FromQuery(context.Request.Query, ScimRequest.MaxResults(configuration)), db, tenant, context.RequestAborted);
+
+    public static async Task<IResult> SearchGroups(HttpContext context, PortalDbContext db, ScimTenant tenant, IConfiguration configuration)
+    {
+        var search = await ScimRequest.ReadAsync<SearchRequest>(context.Request);
+        return await ListAsync(ScimRequest.FromSearch(search, ScimRequest.MaxResults(configuration)), db, tenant, context.RequestAborted);
+    }
+
+    private static async Task<IResult> ListAsync(ListQuery query, PortalDbContext db, ScimTenant tenant, CancellationToken ct)
+    {
+        var (total, resources) = await QueryAsync(query, db, tenant, ct);
+        return ScimResult.Ok(new ListResponse(total, query.StartIndex, resources.Count, resources));
+    }
+
+    public static async Task<(int Total, List<JsonObject> Resources)> QueryAsync(ListQuery query, PortalDbContext db, ScimTenant tenant, CancellationToken ct)
+    {
+        var selection = AttributeSelection.Parse(Type, query.Attributes, query.ExcludedAttributes);
+        var filtered = ScimQueries.FilterGroups(db.Groups.AsNoTracking().Where(g => g.WorkspaceId == tenant.WorkspaceId), query.Filter, db);
+        var total = await filtered.CountAsync(ct);
+        var page = query.Count == 0 ? [] : await ScimQueries.Order(filtered, Type, query.SortBy, query.SortOrder)
+            .Skip(query.StartIndex - 1).Take(query.Count).ToListAsync(ct);
+        var members = selection.Includes(MembersAttribute) ? await GroupMapper.LoadMembersAsync(db, page.Select(g => g.Id).ToList(), ct) : null;
+        return (total, page.Select(g => selection.Apply(GroupMapper.ToJson(g, members?[g.Id].ToList(), tenant.BaseUrl))).ToList());
+    }
+
+    public static async Task<IResult> GetGroup(string id, HttpContext context, PortalDbContext db, ScimTenant tenant)
+    {
+        var groupId = ScimQueries.ParseId(id, Type.Name);
+        var group = await db.Groups.AsNoTracking().SingleOrDefaultAsync(g => g.WorkspaceId == tenant.WorkspaceId && g.Id == groupId, context.RequestAborted)
+            ?? throw NotFound(id);
+        if (context.Request.Headers.IfNoneMatch.ToString() is { Length: > 0 } ifNoneMatch && ETags.Matches(ifNoneMatch, group.Version))
+        {
+            return ScimResult.NotModified(group.Version);
+        }
+
+        return await RespondAsync(group, context, db, tenant, StatusCodes.Status200OK);
+    }
+
+    public static async Task<IResult> CreateGroup(HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log, TimeProvider time)
+    {
+        var ct = context.RequestAborted;
+        var body = ScimValues.Canonicalize(await ScimRequest.ReadObjectAsync(context.Request), Type);
+        var group = new WorkspaceGroup { WorkspaceId = tenant.WorkspaceId, DisplayName = "" };
+        GroupMapper.Write(body, group);
+        await CheckUniqueAsync(db, group, ct);
+        db.Groups.Add(group);
+        var writer = new GroupMembershipWriter(db, time);
+        await using (var transaction = await db.Database.BeginTransactionAsync(ct))
+        {
+            await writer.ApplyAsync(group, MemberDeltas(body, MemberDeltaKind.Add), ct);
+            await ScimQueries.SaveAsync(db, UniquenessDetail(group), ct);
+            await transaction.CommitAsync(ct);
+        }
+
+        log.Record(ProvisioningOperation.Create, Type.Name, group.Id.ToString(), UserEndpoints.Summary("created", body) + Members(writer));
+        return await RespondAsync(group, context, db, tenant, StatusCodes.Status201Created);
+    }
+
+    public static async Task<IResult> ReplaceGroup(string id, HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log, TimeProvider time)
+    {
+        var body = ScimValues.Canonicalize(await ScimRequest.ReadObjectAsync(context.Request), Type);
+        return await UpdateAsync(id, context, db, tenant, log, time,
+            (_, _) => ((JsonObject)body.DeepClone(), MemberDeltas(body, MemberDeltaKind.Replace), UserEndpoints.Summary("replaced", body)));
+    }
+
+    public static async Task<IResult> PatchGroup(string id, HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log, TimeProvider time)
+    {
+        var request = await ScimRequest.ReadAsync<PatchRequest>(context.Request);
+        var engine = new PatchEngine(Type);
+        return await UpdateAsync(id, context, db, tenant, log, time, (current, group) =>
+        {
+            var outcome = engine.Apply(current, group.Id.ToString(), request.Operations);
+            return (current, outcome.MemberDeltas, "patched: " + string.Join(", ", outcome.Changed));
+        });
+    }
+
+    /// <summary>Load (without members), apply, write columns, apply membership deltas in SQL, save once, in one transaction.</summary>
+    private static async Task<IResult> UpdateAsync(
+        string id, HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log, TimeProvider time,
+        Func<JsonObject, WorkspaceGroup, (JsonObject Result, IReadOnlyList<MemberDelta> Deltas, string Summary)> change)
+    {
+        var ct = context.RequestAborted;
+        var groupId = ScimQueries.ParseId(id, Type.Name);
+        for (var attempt = 0; ; attempt++)
+        {
+            var group = await db.Groups.SingleOrDefaultAsync(g => g.WorkspaceId == tenant.WorkspaceId && g.Id == groupId, ct) ?? throw NotFound(id);
+            ETags.CheckIfMatch(context.Request, group.Version);
+            var current = GroupMapper.ToJson(group, null, tenant.BaseUrl);
+            var (result, deltas, summary) = change(current, group);
+            GroupMapper.Write(result, group);
+            await CheckUniqueAsync(db, group, ct);
+            var writer = new GroupMembershipWriter(db, time);
+            var onlyMembers = false;
+            try
+            {
+                await using var transaction = await db.Database.BeginTransactionAsync(ct);
+                await writer.ApplyAsync(group, deltas, ct);
+                db.ChangeTracker.DetectChanges();
+                onlyMembers = writer.Changed && !db.Entry(group).Properties.Any(p => p.IsModified);
+                if (writer.Changed)
+                {
+                    // Membership is part of the group: its version (ETag) and lastModified change too.
+                    db.Entry(group).Property(g => g.LastModified).IsModified = true;
+                }
+
+                await ScimQueries.SaveAsync(db, UniquenessDetail(group), ct);
+                await transaction.CommitAsync(ct);
+            }
+            catch (DbUpdateConcurrencyException) when (!ETags.HasIfMatch(context.Request) && attempt < MaxConcurrencyRetries)
+            {
+                db.ChangeTracker.Clear();
+                continue;
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                throw ScimException.PreconditionFailed("The resource was changed by another request.");
+            }
+
+            log.Record(onlyMembers ? ProvisioningOperation.MembershipChange : ProvisioningOperation.Update, Type.Name, group.Id.ToString(), summary + Members(writer));
+            if (context.Request.Method == HttpMethods.Patch && context.Request.Query.ContainsKey("attributes")
+                && AttributeSelection.Parse(Type, context.Request.Query["attributes"].ToString(), null).RequestsNothing)
+            {
+                return ScimResult.NoContent(ETags.For(group.Version));
+            }
+
+            return await RespondAsync(group, context, db, tenant, StatusCodes.Status200OK);
+        }
+    }
+
+    public static async Task<IResult> DeleteGroup(string id, HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log, TimeProvider time)
+    {
+        var ct = context.RequestAborted;
+        var groupId = ScimQueries.ParseId(id, Type.Name);
+        var ws = tenant.WorkspaceId;
+        var version = await db.Groups.Where(g => g.WorkspaceId == ws && g.Id == groupId).Select(g => (long?)g.Version).SingleOrDefaultAsync(ct)
+            ?? throw NotFound(id);
+        ETags.CheckIfMatch(context.Request, version);
+
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await db.Groups.Where(g => g.WorkspaceId == ws && db.GroupMemberships.Any(gm => gm.GroupId == g.Id && gm.MemberId == groupId))
+            .ExecuteUpdateAsync(s => s.SetProperty(g => g.Version, g => g.Version + 1).SetProperty(g => g.LastModified, now), ct);
+        await db.GroupMemberships.Where(gm => gm.WorkspaceId == ws && (gm.GroupId == groupId || gm.MemberId == groupId)).ExecuteDeleteAsync(ct);
+        await db.Groups.Where(g => g.WorkspaceId == ws && g.Id == groupId).ExecuteDeleteAsync(ct);
+        await transaction.CommitAsync(ct);
+
+        log.Record(ProvisioningOperation.Delete, Type.Name, id, "deleted");
+        return ScimResult.NoContent();
+    }
+
+    private static IReadOnlyList<MemberDelta> MemberDeltas(JsonObject body, MemberDeltaKind kind)
+    {
+        var ids = (body[MembersAttribute.Name] as JsonArray ?? []).OfType<JsonObject>()
+            .Select(m => m["value"] is JsonValue v ? v.GetValue<string>() : throw ScimException.InvalidValue("Each member needs a 'value'."))
+            .ToList();
+        return kind == MemberDeltaKind.Replace && ids.Count == 0 ? [new MemberDelta(MemberDeltaKind.RemoveAll, [])] : [new MemberDelta(kind, ids)];
+    }
+
+    private static string Members(GroupMembershipWriter writer) => writer.Changed ? "; " + writer.Summary() : "";
+
+    private static async Task<IResult> RespondAsync(WorkspaceGroup group, HttpContext context, PortalDbContext db, ScimTenant tenant, int status)
+    {
+        var query = context.Request.Query;
+        var selection = AttributeSelection.Parse(Type, query.TryGetValue("attributes", out var a) ? a.ToString() : null,
+            query.TryGetValue("excludedAttributes", out var e) ? e.ToString() : null);
+        var members = selection.Includes(MembersAttribute) ? (await GroupMapper.LoadMembersAsync(db, [group.Id], context.RequestAborted))[group.Id].ToList() : null;
+        var resource = selection.Apply(GroupMapper.ToJson(group, members, tenant.BaseUrl));
+        var location = status == StatusCodes.Status201Created ? resource["meta"]!["location"]!.GetValue<string>() : null;
+        return ScimResult.Resource(resource, group.Version, status, location);
+    }
+
+    private static async Task CheckUniqueAsync(PortalDbContext db, WorkspaceGroup group, CancellationToken ct)
+    {
+        var normalized = AuditStampInterceptor.Normalize(group.DisplayName);
+        if (await db.Groups.AnyAsync(g => g.WorkspaceId == group.WorkspaceId && g.NormalizedDisplayName == normalized && g.Id != group.Id, ct))
+        {
+            throw ScimException.Uniqueness(UniquenessDetail(group));
+        }
+    }
+
+    private static string UniquenessDetail(WorkspaceGroup group) => $"A group with displayName '{group.DisplayName}' already exists in this workspace.";
+
+    private static ScimException NotFound(string id) => ScimException.NotFound($"Group '{id}' was not found.");
+}

@@ -1,0 +1,40 @@
+using IdeaScale.Portal.Scim.Errors;
+using IdeaScale.Portal.Scim.Filtering;
+using IdeaScale.Portal.Scim.Schema;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace IdeaScale.Portal.Scim.Protocol;
+
+/// <summary>Filter, sort and save helpers shared by the Users and Groups endpoints.</summary>
+public static class ScimQueries
+{
+    /// <summary>The filter parameter, parsed and translated to SQL (never evaluated in memory).</summary>
+    public static IQueryable<WorkspaceMember> FilterUsers(IQueryable<WorkspaceMember> query, string? filter, PortalDbContext db) =>
+        filter is null ? query : query.Where(FilterTranslator.ForUsers(FilterParser.Parse(filter), db));
+
+    public static IQueryable<WorkspaceGroup> FilterGroups(IQueryable<WorkspaceGroup> query, string? filter, PortalDbContext db) =>
+        filter is null ? query : query.Where(FilterTranslator.ForGroups(FilterParser.Parse(filter), db));
+
+    /// <summary>sortBy/sortOrder, then a stable order (created, id) so pages never overlap.</summary>
+    public static IQueryable<T> Order<T>(IQueryable<T> query, ScimResourceType type, string? sortBy, string? sortOrder) =>
+        SortTranslator.Apply(query, type, sortBy, sortOrder);
+
+    /// <summary>Saves, turning a unique-index violation (a concurrent duplicate) into 409 uniqueness.</summary>
+    public static async Task SaveAsync(PortalDbContext db, string uniquenessDetail, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex) when (ex is not DbUpdateConcurrencyException && ex.InnerException is SqliteException { SqliteErrorCode: 19 } sqlite
+            && sqlite.Message.Contains("UNIQUE", StringComparison.OrdinalIgnoreCase))
+        {
+            throw ScimException.Uniqueness(uniquenessDetail);
+        }
+    }
+
+    /// <summary>Resource ids are GUIDs; anything else cannot exist (404, like an unknown GUID).</summary>
+    public static Guid ParseId(string id, string resourceType) =>
+        Guid.TryParse(id, out var guid) ? guid : throw ScimException.NotFound($"{resourceType} '{id}' was not found.");
+}

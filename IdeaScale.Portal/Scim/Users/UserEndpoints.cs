@@ -1,0 +1,206 @@
+using System.Text.Json.Nodes;
+using IdeaScale.Portal.Data.Interceptors;
+using IdeaScale.Portal.Scim.Auth;
+using IdeaScale.Portal.Scim.Errors;
+using IdeaScale.Portal.Scim.Logging;
+using IdeaScale.Portal.Scim.Patching;
+using IdeaScale.Portal.Scim.Protocol;
+using IdeaScale.Portal.Scim.Schema;
+using Microsoft.EntityFrameworkCore;
+
+namespace IdeaScale.Portal.Scim.Users;
+
+/// <summary>/Users: list, search, get, create, replace, patch, delete. Every query starts from the tenant's workspace.</summary>
+public static class UserEndpoints
+{
+    private const int MaxConcurrencyRetries = 3;
+    private static ScimResourceType Type => ScimRegistry.UserType;
+
+    public static RouteGroupBuilder MapScimUsers(this RouteGroupBuilder scim)
+    {
+        var users = scim.MapGroup("/Users");
+        users.MapGet("", ListUsers);
+        users.MapPost("/.search", SearchUsers);
+        users.MapGet("/{id}", GetUser);
+        users.MapPost("", CreateUser);
+        users.MapPut("/{id}", ReplaceUser);
+        users.MapPatch("/{id}", PatchUser);
+        users.MapDelete("/{id}", DeleteUser);
+        return scim;
+    }
+
+    public static Task<IResult> ListUsers(HttpContext context, PortalDbContext db, ScimTenant tenant, IConfiguration configuration) =>
+        ListAsync(ScimRequest.FromQuery(context.Request.Query, ScimRequest.MaxResults(configuration)), db, tenant, context.RequestAborted);
+
+    public static async Task<IResult> SearchUsers(HttpContext context, PortalDbContext db, ScimTenant tenant, IConfiguration configuration)
+    {
+        var search = await ScimRequest.ReadAsync<SearchRequest>(context.Request);
+        return await ListAsync(ScimRequest.FromSearch(search, ScimRequest.MaxResults(configuration)), db, tenant, context.RequestAborted);
+    }
+
+    private static async Task<IResult> ListAsync(ListQuery query, PortalDbContext db, ScimTenant tenant, CancellationToken ct)
+    {
+        var (total, resources) = await QueryAsync(query, db, tenant, ct);
+        return ScimResult.Ok(new ListResponse(total, query.StartIndex, resources.Count, resources));
+    }
+
+    /// <summary>Counts, orders and pages in the database, then loads the page's rows one query per kind.</summary>
+    public static async Task<(int Total, List<JsonObject> Resources)> QueryAsync(ListQuery query, PortalDbContext db, ScimTenant tenant, CancellationToken ct)
+    {
+        var selection = AttributeSelection.Parse(Type, query.Attributes, query.ExcludedAttributes);
+        var filtered = ScimQueries.FilterUsers(db.Members.AsNoTracking().Where(m => m.WorkspaceId == tenant.WorkspaceId), query.Filter, db);
+        var total = await filtered.CountAsync(ct);
+        var page = query.Count == 0 ? [] : await ScimQueries.Order(filtered, Type, query.SortBy, query.SortOrder)
+            .Skip(query.StartIndex - 1).Take(query.Count).ToListAsync(ct);
+        var rows = await new UserMapper(db).LoadRowsAsync(page, selection, ct);
+        return (total, page.Select(m => selection.Apply(UserMapper.ToJson(m, rows[m.Id], tenant.BaseUrl))).ToList());
+    }
+
+    public static async Task<IResult> GetUser(string id, HttpContext context, PortalDbContext db, ScimTenant tenant)
+    {
+        var ct = context.RequestAborted;
+        var memberId = ScimQueries.ParseId(id, Type.Name);
+        var member = await db.Members.AsNoTracking().SingleOrDefaultAsync(m => m.WorkspaceId == tenant.WorkspaceId && m.Id == memberId, ct)
+            ?? throw NotFound(id);
+        if (context.Request.Headers.IfNoneMatch.ToString() is { Length: > 0 } ifNoneMatch && ETags.Matches(ifNoneMatch, member.Version))
+        {
+            return ScimResult.NotModified(member.Version);
+        }
+
+        return await RespondAsync(member, context, db, tenant, StatusCodes.Status200OK);
+    }
+
+    public static async Task<IResult> CreateUser(HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log)
+    {
+        var ct = context.RequestAborted;
+        var body = ScimValues.Canonicalize(await ScimRequest.ReadObjectAsync(context.Request), Type);
+        var member = new WorkspaceMember { WorkspaceId = tenant.WorkspaceId, UserName = "" };
+        await new UserMapper(db).WriteAsync(body, member, tenant.WorkspaceId, ct);
+        await CheckUniqueAsync(db, member, ct);
+        db.Members.Add(member);
+        await ScimQueries.SaveAsync(db, UniquenessDetail(member), ct);
+        log.Record(ProvisioningOperation.Create, Type.Name, member.Id.ToString(), Summary("created", body));
+        return await RespondAsync(member, context, db, tenant, StatusCodes.Status201Created);
+    }
+
+    public static async Task<IResult> ReplaceUser(string id, HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log)
+    {
+        var body = ScimValues.Canonicalize(await ScimRequest.ReadObjectAsync(context.Request), Type);
+        return await UpdateAsync(id, context, db, tenant, log, (_, _) => ((JsonObject)body.DeepClone(), Summary("replaced", body)));
+    }
+
+    public static async Task<IResult> PatchUser(string id, HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log)
+    {
+        var request = await ScimRequest.ReadAsync<PatchRequest>(context.Request);
+        var engine = new PatchEngine(Type);
+        return await UpdateAsync(id, context, db, tenant, log, (current, member) =>
+        {
+            var outcome = engine.Apply(current, member.Id.ToString(), request.Operations);
+            return (current, "patched: " + string.Join(", ", outcome.Changed));
+        });
+    }
+
+    /// <summary>
+    /// Load, apply, write back through the mapper, save once. A concurrent change (the Version token) is retried
+    /// from a fresh load, unless the client sent If-Match: then it gets 412.
+    /// </summary>
+    private static async Task<IResult> UpdateAsync(
+        string id, HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log,
+        Func<JsonObject, WorkspaceMember, (JsonObject Result, string Summary)> change)
+    {
+        var ct = context.RequestAborted;
+        var memberId = ScimQueries.ParseId(id, Type.Name);
+        var mapper = new UserMapper(db);
+        for (var attempt = 0; ; attempt++)
+        {
+            var member = await db.Members.Include(m => m.Values).Include(m => m.Addresses).AsSplitQuery()
+                .SingleOrDefaultAsync(m => m.WorkspaceId == tenant.WorkspaceId && m.Id == memberId, ct) ?? throw NotFound(id);
+            ETags.CheckIfMatch(context.Request, member.Version);
+            var wasActive = member.Active;
+            var current = UserMapper.ToJson(member, new UserRows(member.Values, member.Addresses, [], null), tenant.BaseUrl);
+            var (result, summary) = change(current, member);
+            await mapper.WriteAsync(result, member, tenant.WorkspaceId, ct);
+            await CheckUniqueAsync(db, member, ct);
+            try
+            {
+                await ScimQueries.SaveAsync(db, UniquenessDetail(member), ct);
+            }
+            catch (DbUpdateConcurrencyException) when (!ETags.HasIfMatch(context.Request) && attempt < MaxConcurrencyRetries)
+            {
+                db.ChangeTracker.Clear();
+                continue;
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                throw ScimException.PreconditionFailed("The resource was changed by another request.");
+            }
+
+            var operation = (wasActive, member.Active) switch
+            {
+                (true, false) => ProvisioningOperation.Deactivate,
+                (false, true) => ProvisioningOperation.Reactivate,
+                _ => ProvisioningOperation.Update,
+            };
+            log.Record(operation, Type.Name, member.Id.ToString(), summary);
+            if (context.Request.Method == HttpMethods.Patch && context.Request.Query.ContainsKey("attributes")
+                && AttributeSelection.Parse(Type, context.Request.Query["attributes"].ToString(), null).RequestsNothing)
+            {
+                return ScimResult.NoContent(ETags.For(member.Version));
+            }
+
+            return await RespondAsync(member, context, db, tenant, StatusCodes.Status200OK);
+        }
+    }
+
+    public static async Task<IResult> DeleteUser(string id, HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log, TimeProvider time)
+    {
+        var ct = context.RequestAborted;
+        var memberId = ScimQueries.ParseId(id, Type.Name);
+        var ws = tenant.WorkspaceId;
+        var version = await db.Members.Where(m => m.WorkspaceId == ws && m.Id == memberId).Select(m => (long?)m.Version).SingleOrDefaultAsync(ct)
+            ?? throw NotFound(id);
+        ETags.CheckIfMatch(context.Request, version);
+
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // Groups that lose the member, and users it managed, change: bump their versions (ETags) too.
+        await db.Groups.Where(g => g.WorkspaceId == ws && db.GroupMemberships.Any(gm => gm.GroupId == g.Id && gm.MemberId == memberId))
+            .ExecuteUpdateAsync(s => s.SetProperty(g => g.Version, g => g.Version + 1).SetProperty(g => g.LastModified, now), ct);
+        var removedFrom = await db.GroupMemberships.Where(gm => gm.WorkspaceId == ws && gm.MemberId == memberId).ExecuteDeleteAsync(ct);
+        await db.Members.Where(m => m.WorkspaceId == ws && m.ManagerId == memberId)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.ManagerId, (Guid?)null).SetProperty(m => m.Version, m => m.Version + 1).SetProperty(m => m.LastModified, now), ct);
+        await db.Members.Where(m => m.WorkspaceId == ws && m.Id == memberId).ExecuteDeleteAsync(ct);
+        await transaction.CommitAsync(ct);
+
+        log.Record(ProvisioningOperation.Delete, Type.Name, id, $"deleted; removed from {removedFrom} group(s)");
+        return ScimResult.NoContent();
+    }
+
+    private static async Task<IResult> RespondAsync(WorkspaceMember member, HttpContext context, PortalDbContext db, ScimTenant tenant, int status)
+    {
+        var query = context.Request.Query;
+        var selection = AttributeSelection.Parse(Type, query.TryGetValue("attributes", out var a) ? a.ToString() : null,
+            query.TryGetValue("excludedAttributes", out var e) ? e.ToString() : null);
+        var rows = await new UserMapper(db).LoadRowsAsync([member], selection, context.RequestAborted);
+        var resource = selection.Apply(UserMapper.ToJson(member, rows[member.Id], tenant.BaseUrl));
+        var location = status == StatusCodes.Status201Created ? resource["meta"]!["location"]!.GetValue<string>() : null;
+        return ScimResult.Resource(resource, member.Version, status, location);
+    }
+
+    private static async Task CheckUniqueAsync(PortalDbContext db, WorkspaceMember member, CancellationToken ct)
+    {
+        var normalized = AuditStampInterceptor.Normalize(member.UserName);
+        if (await db.Members.AnyAsync(m => m.WorkspaceId == member.WorkspaceId && m.NormalizedUserName == normalized && m.Id != member.Id, ct))
+        {
+            throw ScimException.Uniqueness(UniquenessDetail(member));
+        }
+    }
+
+    private static string UniquenessDetail(WorkspaceMember member) => $"A user with userName '{member.UserName}' already exists in this workspace.";
+
+    private static ScimException NotFound(string id) => ScimException.NotFound($"User '{id}' was not found.");
+
+    /// <summary>Redacted: attribute names only, never values (so never a password).</summary>
+    internal static string Summary(string verb, JsonObject body) =>
+        $"{verb}: " + string.Join(", ", body.Select(p => p.Key).Order(StringComparer.Ordinal));
+}
