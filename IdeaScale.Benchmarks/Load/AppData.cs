@@ -58,6 +58,102 @@ internal sealed class AppDatabase(string path)
         return (long)command.ExecuteScalar()!;
     }
 
+    /// <summary>
+    /// Inserts users straight into the app's database as clones of a user the API created (every column copied,
+    /// the per-user ones replaced), with their work email, in one transaction. Used only when provisioning through
+    /// the API would not reach the size within the time cap; the report says how many users came this way.
+    /// </summary>
+    public int BulkInsertUsers(Guid workspaceId, int firstNumber, int count)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
+        using (var pragma = connection.CreateCommand())
+        {
+            pragma.CommandText = "PRAGMA busy_timeout=30000";
+            pragma.ExecuteNonQuery();
+        }
+
+        string template;
+        using (var pick = connection.CreateCommand())
+        {
+            pick.CommandText = "SELECT Id FROM Members WHERE WorkspaceId = $ws AND UserName LIKE 'bench.user.%' ORDER BY Created LIMIT 1";
+            pick.Parameters.AddWithValue("$ws", workspaceId.ToString().ToUpperInvariant());
+            template = pick.ExecuteScalar() as string ?? throw new InvalidOperationException("No API-created user to clone.");
+        }
+
+        var overrides = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["Id"] = "$id", ["UserName"] = "$userName", ["NormalizedUserName"] = "upper($userName)", ["ExternalId"] = "$externalId",
+            ["NameFormatted"] = "$formatted", ["FamilyName"] = "$family", ["DisplayName"] = "$formatted", ["EmployeeNumber"] = "$number",
+            ["Created"] = "$now", ["LastModified"] = "$now", ["Version"] = "1",
+        };
+        var memberColumns = Columns(connection, "Members");
+        var valueColumns = Columns(connection, "MemberValues").Where(c => c != "Id").ToList();
+        using var tx = connection.BeginTransaction();
+        using var member = connection.CreateCommand();
+        member.Transaction = tx;
+        member.CommandText = $"INSERT INTO Members ({string.Join(", ", memberColumns.Select(Quote))}) SELECT "
+            + string.Join(", ", memberColumns.Select(c => overrides.TryGetValue(c, out var v) ? v : Quote(c))) + " FROM Members WHERE Id = $template";
+        using var email = connection.CreateCommand();
+        email.Transaction = tx;
+        email.CommandText = $"INSERT INTO MemberValues ({string.Join(", ", valueColumns.Select(Quote))}) SELECT "
+            + string.Join(", ", valueColumns.Select(c => c switch { "MemberId" => "$id", "Value" => "$userName", _ => Quote(c) }))
+            + " FROM MemberValues WHERE MemberId = $template AND Kind = 1";
+        foreach (var command in new[] { member, email })
+        {
+            command.Parameters.AddWithValue("$template", template);
+            foreach (var name in new[] { "$id", "$userName", "$externalId", "$formatted", "$family", "$number", "$now" })
+            {
+                command.Parameters.Add(name, SqliteType.Text);
+            }
+        }
+
+        var start = DateTime.UtcNow;
+        for (var i = 0; i < count; i++)
+        {
+            var n = firstNumber + i;
+            var values = new Dictionary<string, object>
+            {
+                ["$id"] = Guid.NewGuid().ToString().ToUpperInvariant(),
+                ["$userName"] = $"bench.user.{n}@bench.example",
+                ["$externalId"] = $"ext-{n}",
+                ["$formatted"] = $"Bench User{n}",
+                ["$family"] = $"User{n}",
+                ["$number"] = n.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                // Distinct, increasing creation times keep the list order (Created, Id) the insertion order.
+                ["$now"] = start.AddTicks(i * 10).ToString("yyyy-MM-dd HH:mm:ss.fffffff", System.Globalization.CultureInfo.InvariantCulture),
+            };
+            foreach (var command in new[] { member, email })
+            {
+                foreach (var (name, value) in values)
+                {
+                    command.Parameters[name].Value = value;
+                }
+
+                command.ExecuteNonQuery();
+            }
+        }
+
+        tx.Commit();
+        return count;
+    }
+
+    private static List<string> Columns(SqliteConnection connection, string table)
+    {
+        using var info = connection.CreateCommand();
+        info.CommandText = $"SELECT name FROM pragma_table_info('{table}')";
+        using var reader = info.ExecuteReader();
+        var columns = new List<string>();
+        while (reader.Read())
+        {
+            columns.Add(reader.GetString(0));
+        }
+
+        return columns;
+    }
+
+    private static string Quote(string column) => $"\"{column}\"";
+
     public static void WriteList(string file, IEnumerable<(string Id, string UserName)> users) =>
         File.WriteAllLines(file, users.Select(u => $"{u.Id} {u.UserName}"));
 }

@@ -49,7 +49,7 @@ internal sealed class LoadReport(LoadBenchmark.LoadSettings settings)
         md.AppendLine(Inv, $"# SCIM load benchmark, {Started:yyyy-MM-dd HH:mm} UTC");
         md.AppendLine();
         md.AppendLine(Inv, $"- Machine: {CpuModel()}, {Environment.ProcessorCount} cores, {MemoryGib():0} GiB RAM, Linux {Environment.OSVersion.Version}, {RuntimeInformation.FrameworkDescription}");
-        md.AppendLine(Inv, $"- Servers pinned to core {settings.ServerCore} (`taskset`), wrk pinned to core {settings.ClientCore}; wrk 1 thread, {settings.Connections} connections, {settings.Duration.TotalSeconds:0} s per measurement after a {settings.Warmup.TotalSeconds:0} s warm-up run");
+        md.AppendLine(Inv, $"- Servers pinned to core {settings.ServerCore} (`taskset`), wrk pinned to core {settings.ClientCore}; wrk 1 thread, {settings.Connections} connections, {settings.Duration.TotalSeconds:0} s per measurement after a warm-up run of the same scenario ({settings.FirstWarmup.TotalSeconds:0} s at the first size, {settings.Warmup.TotalSeconds:0} s after)");
         md.AppendLine("- App: `dotnet publish -c Release` output, Production environment, fresh SQLite database, provisioning log and last-use tracking on, rate limit off");
         md.AppendLine("- Reference: plain Kestrel + Microsoft.Data.Sqlite over one indexed table (IdeaScale.Benchmarks/Reference), same SQLite pragmas");
         if (settings.Commit.Length > 0)
