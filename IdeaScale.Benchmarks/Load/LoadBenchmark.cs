@@ -62,83 +62,100 @@ internal sealed class LoadBenchmark
 
         foreach (var size in settings.Sizes)
         {
-            Log($"== {size:N0} users");
-            await ProvisionAsync(app, db, workspaceId, size);
-
-            var users = db.BenchUsers(workspaceId);
-            var usersFile = Path.Combine(settings.WorkDirectory, $"users-{size}.txt");
-            AppDatabase.WriteList(usersFile, users);
-            if (users.Count == 0)
+            try
             {
-                report.Note($"{size:N0} users: provisioning created no users; the request scenarios were skipped.");
-                continue;
+                (group10, group10k) = await RunSizeAsync(app, reference, db, workspaceId, setup, size, appDbPath, refDbPath, group10, group10k);
             }
-
-            if (await setup.StatusOfAsync($"Users/{users[0].Id}") != 200)
+            catch (Exception e) when (e is InvalidOperationException or Microsoft.Data.Sqlite.SqliteException or HttpRequestException or IOException)
             {
-                report.Note($"{size:N0} users: GET /Users/{{id}} of a provisioned user did not answer 200; ids in the list may not match the API's.");
+                report.Note($"The {size:N0}-user phase stopped: {e.GetType().Name}: {e.Message}");
+                Log($"phase failed: {e}");
             }
-
-            if (group10 is null || group10k is null)
-            {
-                try
-                {
-                    Log("creating the 10-member and the 10,000-member group");
-                    group10 = await setup.CreateGroupAsync("bench-10-members");
-                    await setup.AddMembersAsync(group10, users.Take(10).Select(u => u.Id));
-                    group10k = await setup.CreateGroupAsync("bench-10000-members");
-                    await setup.AddMembersAsync(group10k, users.Take(10_000).Select(u => u.Id));
-                }
-                catch (Exception e) when (e is InvalidOperationException or HttpRequestException)
-                {
-                    report.Note($"Group setup failed: {e.Message}");
-                }
-            }
-
-            var pool10 = Path.Combine(settings.WorkDirectory, $"pool-group10-{size}.txt");
-            AppDatabase.WriteList(pool10, users.Skip(10));
-            var pool10k = Path.Combine(settings.WorkDirectory, "pool-group10k.txt");
-            AppDatabase.WriteList(pool10k, users.Take(10_000));
-            if (group10 is not null && group10k is not null)
-            {
-                report.Note($"{size:N0} users: group sizes before the PATCH runs: {db.CountGroupMembers(group10)} and {db.CountGroupMembers(group10k):N0} members.");
-            }
-
-            Log("copying the users and groups into the reference database");
-            var referenceUsers = ReferenceStore.ImportFromApp(refDbPath, appDbPath, workspaceId);
-            var total = db.CountMembers(workspaceId);
-            report.Note($"{size:N0} users: the workspace holds {total:N0} users in the app and {referenceUsers:N0} in the reference (the 6 demo users included).");
-
-            var scenarios = new List<Scenario>
-            {
-                new("filter", "GET /Users?filter=userName eq \"<random>\"", ["filter", usersFile]),
-                new("id", "GET /Users/{id}", ["id", usersFile]),
-                new("page", "GET /Users?startIndex=<random>&count=100", ["page", usersFile, total.ToString(CultureInfo.InvariantCulture)]),
-            };
-            if (group10 is not null && group10k is not null)
-            {
-                scenarios.Add(new("patch10", "PATCH /Groups/{id}: add/remove 1 member, 10-member group", ["group-patch", pool10, group10, "add-first"]));
-                scenarios.Add(new("patch10k", "PATCH /Groups/{id}: add/remove 1 member, 10,000-member group", ["group-patch", pool10k, group10k, "remove-first"]));
-                scenarios.Add(new("group-get", "GET /Groups/{id}?excludedAttributes=members (10,000 members)", ["group-get", usersFile, group10k]));
-            }
-
-            scenarios.Add(new("mixed", "Entra-like sync: lookup by userName, then PATCH the user", ["mixed", usersFile]));
-
-            // The first size warms up longer: both servers' code paths reach tier-1 JIT before they are measured.
-            var warmup = size == settings.Sizes[0] ? settings.FirstWarmup : settings.Warmup;
-            foreach (var scenario in scenarios)
-            {
-                var appResult = await MeasureAsync(app, scenario, warmup);
-                var refResult = await MeasureAsync(reference, scenario, warmup);
-                report.AddScenario(size, scenario, appResult, refResult);
-            }
-
-            await MeasureOverheadAsync(app, appDbPath, size, scenarios.Take(3).ToList());
         }
 
         report.SetMemory(app.PeakRssKib(), reference.PeakRssKib());
         report.SetLockedErrors(CountLocked(app.LogPath));
         return report.ToMarkdown();
+    }
+
+    private async Task<(string? Group10, string? Group10k)> RunSizeAsync(
+        ServerProcess app, ServerProcess reference, AppDatabase db, Guid workspaceId, ScimSetupClient setup, int size,
+        string appDbPath, string refDbPath, string? group10, string? group10k)
+    {
+        Log($"== {size:N0} users");
+        await ProvisionAsync(app, db, workspaceId, size);
+
+        var users = db.BenchUsers(workspaceId);
+        var usersFile = Path.Combine(settings.WorkDirectory, $"users-{size}.txt");
+        AppDatabase.WriteList(usersFile, users);
+        if (users.Count == 0)
+        {
+            report.Note($"{size:N0} users: provisioning created no users; the request scenarios were skipped.");
+            return (group10, group10k);
+        }
+
+        if (await setup.StatusOfAsync($"Users/{users[0].Id}") != 200)
+        {
+            report.Note($"{size:N0} users: GET /Users/{{id}} of a provisioned user did not answer 200; ids in the list may not match the API's.");
+        }
+
+        if (group10 is null || group10k is null)
+        {
+            try
+            {
+                Log("creating the 10-member and the 10,000-member group");
+                group10 = await setup.CreateGroupAsync("bench-10-members");
+                await setup.AddMembersAsync(group10, users.Take(10).Select(u => u.Id));
+                group10k = await setup.CreateGroupAsync("bench-10000-members");
+                await setup.AddMembersAsync(group10k, users.Take(10_000).Select(u => u.Id));
+            }
+            catch (Exception e) when (e is InvalidOperationException or HttpRequestException)
+            {
+                report.Note($"Group setup failed: {e.Message}");
+            }
+        }
+
+        var pool10 = Path.Combine(settings.WorkDirectory, $"pool-group10-{size}.txt");
+        AppDatabase.WriteList(pool10, users.Skip(10));
+        var pool10k = Path.Combine(settings.WorkDirectory, "pool-group10k.txt");
+        AppDatabase.WriteList(pool10k, users.Take(10_000));
+        if (group10 is not null && group10k is not null)
+        {
+            report.Note($"{size:N0} users: group sizes before the PATCH runs: {db.CountGroupMembers(group10)} and {db.CountGroupMembers(group10k):N0} members.");
+        }
+
+        Log("copying the users and groups into the reference database");
+        var referenceUsers = ReferenceStore.ImportFromApp(refDbPath, appDbPath, workspaceId);
+        var total = db.CountMembers(workspaceId);
+        report.Note($"{size:N0} users: the workspace holds {total:N0} users in the app and {referenceUsers:N0} in the reference (the 6 demo users included).");
+
+        var scenarios = new List<Scenario>
+        {
+            new("filter", "GET /Users?filter=userName eq \"<random>\"", ["filter", usersFile]),
+            new("id", "GET /Users/{id}", ["id", usersFile]),
+            new("page", "GET /Users?startIndex=<random>&count=100", ["page", usersFile, total.ToString(CultureInfo.InvariantCulture)]),
+        };
+        if (group10 is not null && group10k is not null)
+        {
+            scenarios.Add(new("patch10", "PATCH /Groups/{id}: add/remove 1 member, 10-member group", ["group-patch", pool10, group10, "add-first"]));
+            scenarios.Add(new("patch10k", "PATCH /Groups/{id}: add/remove 1 member, 10,000-member group", ["group-patch", pool10k, group10k, "remove-first"]));
+            scenarios.Add(new("group-get", "GET /Groups/{id}?excludedAttributes=members (10,000 members)", ["group-get", usersFile, group10k]));
+        }
+
+        scenarios.Add(new("mixed", "Entra-like sync: lookup by userName, then PATCH the user", ["mixed", usersFile]));
+
+        // The first size warms up longer: both servers' code paths reach tier-1 JIT before they are measured.
+        var warmup = size == settings.Sizes[0] ? settings.FirstWarmup : settings.Warmup;
+        foreach (var scenario in scenarios)
+        {
+            var appResult = await MeasureAsync(app, scenario, warmup);
+            var refResult = await MeasureAsync(reference, scenario, warmup);
+            report.AddScenario(size, scenario, appResult, refResult);
+        }
+
+        await MeasureOverheadAsync(app, appDbPath, size, scenarios.Take(3).ToList());
+
+        return (group10, group10k);
     }
 
     /// <summary>

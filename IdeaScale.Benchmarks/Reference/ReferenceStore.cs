@@ -72,7 +72,8 @@ internal static class ReferenceStore
     public static long ImportFromApp(string referencePath, string appDbPath, Guid workspaceId)
     {
         EnsureCreated(referencePath);
-        using var connection = Open(ConnectionString(referencePath));
+        // Not pooled: the attached database must not stay attached to a connection the server later reuses.
+        using var connection = Open(new SqliteConnectionStringBuilder { DataSource = referencePath, Pooling = false }.ToString());
         using (var attach = connection.CreateCommand())
         {
             attach.CommandText = "ATTACH DATABASE $app AS app";
