@@ -28,6 +28,9 @@ public sealed class ScimRateLimitOptions
 
 public sealed class ProvisioningLogOptions
 {
+    /// <summary>Record every SCIM request in the provisioning log. On in production; off only to measure its cost (benchmark).</summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>Provisioning-log rows older than this are pruned.</summary>
     public int RetentionDays { get; set; } = 90;
 
@@ -43,6 +46,9 @@ public sealed class ProvisioningLogOptions
 
 public sealed class LastUseOptions
 {
+    /// <summary>Track each token's last use. On in production; off only to measure its cost (benchmark).</summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>How often coalesced per-token last-use facts are written to the database.</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(15);
 }

@@ -24,6 +24,7 @@ public static class ScimAccessSetup
             .AddPolicyScheme(ScimAuthenticationDefaults.Scheme, "SCIM", o => o.ForwardDefaultSelector = SelectScheme)
             .AddScheme<AuthenticationSchemeOptions, ScimTokenHandler>(ScimAuthenticationDefaults.TokenScheme, "SCIM workspace token", null);
 
+        services.AddScoped<ScimWorkspaceLookup>();
         services.AddSingleton<ScimRateLimiter>();
 
         services.AddSingleton<ScimCredentialUsage>();

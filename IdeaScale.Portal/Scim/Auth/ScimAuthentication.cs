@@ -1,6 +1,5 @@
 using IdeaScale.Portal.Scim.Errors;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.EntityFrameworkCore;
 
 namespace IdeaScale.Portal.Scim.Auth;
 
@@ -9,15 +8,16 @@ namespace IdeaScale.Portal.Scim.Auth;
 /// (which forwards to the scheme that reads the request's credentials) and challenges on failure (401). Then it
 /// resolves the request's <see cref="ScimTenant"/> from the principal and applies the gating: SCIM answers only
 /// while the workspace's SSO configuration is active and customer success has enabled SCIM; otherwise 403 with
-/// the reason. Both flags are read from the database on every request, so switching either off stops the token
-/// at once and switching it on restores it (there is no cache to invalidate).
+/// the reason. Both flags are read from the database on every request (in the same query that authentication
+/// used, <see cref="ScimWorkspaceLookup"/>), so switching either off stops the token at once and switching it on
+/// restores it (there is no cache to invalidate).
 /// </summary>
 public sealed class ScimAuthentication(RequestDelegate next)
 {
     public const string SsoInactiveDetail = "SSO is not active for this workspace. SCIM provisioning requires an active single sign-on configuration.";
     public const string ScimDisabledDetail = "SCIM is disabled for this workspace. Its Customer Success Manager can enable it.";
 
-    public async Task InvokeAsync(HttpContext context, PortalDbContext db, ScimTenant tenant)
+    public async Task InvokeAsync(HttpContext context, ScimWorkspaceLookup workspaces, ScimTenant tenant)
     {
         var result = await context.AuthenticateAsync(ScimAuthenticationDefaults.Scheme);
         if (!result.Succeeded || !Guid.TryParse(result.Principal.FindFirst(ScimAuthenticationDefaults.WorkspaceIdClaim)?.Value, out var workspaceId))
@@ -26,15 +26,7 @@ public sealed class ScimAuthentication(RequestDelegate next)
             return;
         }
 
-        var ws = await db.Workspaces.AsNoTracking().Where(w => w.Id == workspaceId)
-            .Select(w => new
-            {
-                w.Slug,
-                w.PublicUrl,
-                SsoActive = w.Sso != null && w.Sso.Active,
-                ScimEnabled = w.Scim != null && w.Scim.Enabled,
-            })
-            .FirstOrDefaultAsync(context.RequestAborted);
+        var ws = await workspaces.GetAsync(workspaceId, context.Request.Host.Host, context.RequestAborted);
         if (ws is null)
         {
             await context.ChallengeAsync(ScimAuthenticationDefaults.Scheme);

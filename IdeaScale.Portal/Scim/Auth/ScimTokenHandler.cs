@@ -4,7 +4,6 @@ using System.Text.Encodings.Web;
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Workspaces;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace IdeaScale.Portal.Scim.Auth;
@@ -21,7 +20,7 @@ public sealed class ScimTokenHandler(
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     ScimCredentials credentials,
-    PortalDbContext db) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+    ScimWorkspaceLookup workspaces) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     /// <summary>Longest Authorization header considered; a token is ~50 characters.</summary>
     private const int MaxHeaderLength = 2048;
@@ -51,17 +50,14 @@ public sealed class ScimTokenHandler(
             return AuthenticateResult.Fail("Unknown or expired token.");
         }
 
-        var workspace = await db.Workspaces.AsNoTracking().Where(w => w.Id == credential.WorkspaceId)
-            .Select(w => new { w.Id, w.Slug }).FirstOrDefaultAsync(Context.RequestAborted);
+        var workspace = await workspaces.GetAsync(credential.WorkspaceId, Request.Host.Host, Context.RequestAborted);
         if (workspace is null || (slug is not null && !string.Equals(slug, workspace.Slug, StringComparison.OrdinalIgnoreCase)))
         {
             return AuthenticateResult.Fail("The token does not belong to the named workspace.");
         }
 
         // Workspace binding: on a workspace's own host only that workspace's token is accepted.
-        var host = Request.Host.Host.ToLowerInvariant();
-        var hostOwners = await db.Workspaces.AsNoTracking().Where(w => w.Host == host).Select(w => w.Id).ToListAsync(Context.RequestAborted);
-        if (hostOwners.Count > 0 && !hostOwners.Contains(workspace.Id))
+        if (!workspace.HostAllowed)
         {
             return AuthenticateResult.Fail("The token does not belong to this host's workspace.");
         }

@@ -110,7 +110,11 @@ public static class GroupEndpoints
         });
     }
 
-    /// <summary>Load (without members), apply, write columns, apply membership deltas in SQL, save once, in one transaction.</summary>
+    /// <summary>
+    /// Load (without members), apply, write columns, apply membership deltas in SQL, save once, in one transaction.
+    /// The transaction starts before the load (SQLite: BEGIN IMMEDIATE takes the write lock), so concurrent PATCHes of
+    /// one group (an IdP pushing membership changes in parallel) queue instead of failing the version check.
+    /// </summary>
     private static async Task<IResult> UpdateAsync(
         string id, HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log, TimeProvider time,
         Func<JsonObject, WorkspaceGroup, (JsonObject Result, IReadOnlyList<MemberDelta> Deltas, string Summary)> change)
@@ -119,6 +123,7 @@ public static class GroupEndpoints
         var groupId = ScimQueries.ParseId(id, Type.Name);
         for (var attempt = 0; ; attempt++)
         {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
             var group = await db.Groups.SingleOrDefaultAsync(g => g.WorkspaceId == tenant.WorkspaceId && g.Id == groupId, ct) ?? throw NotFound(id);
             ETags.CheckIfMatch(context.Request, group.Version);
             var current = GroupMapper.ToJson(group, null, tenant.BaseUrl);
@@ -129,7 +134,6 @@ public static class GroupEndpoints
             var onlyMembers = false;
             try
             {
-                await using var transaction = await db.Database.BeginTransactionAsync(ct);
                 await writer.ApplyAsync(group, deltas, ct);
                 db.ChangeTracker.DetectChanges();
                 onlyMembers = writer.Changed && !db.Entry(group).Properties.Any(p => p.IsModified);

@@ -1,6 +1,7 @@
 using IdeaScale.Portal.Scim.Auth;
 using IdeaScale.Portal.Scim.Errors;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace IdeaScale.Portal.Scim.Logging;
 
@@ -9,13 +10,25 @@ namespace IdeaScale.Portal.Scim.Logging;
 /// authentication failures) it records one <see cref="ProvisioningEvent"/> through <see cref="ProvisioningLogWriter"/>
 /// and the token's last use through <see cref="ScimCredentialUsage"/>; neither writes to the database on the
 /// request path. The path is recorded without its query string, so nothing sent in a URL is stored.
+/// Scim:ProvisioningLog:Enabled and Scim:LastUse:Enabled (both on by default) switch either off, for the benchmark's
+/// overhead figure.
 /// </summary>
-public sealed class ScimRequestRecorder(RequestDelegate next, ProvisioningLogWriter writer, ScimCredentialUsage usage, TimeProvider time)
+public sealed class ScimRequestRecorder(
+    RequestDelegate next, ProvisioningLogWriter writer, ScimCredentialUsage usage, TimeProvider time, IOptions<ScimAccessOptions> options)
 {
+    private readonly bool logEnabled = options.Value.ProvisioningLog.Enabled;
+    private readonly bool lastUseEnabled = options.Value.LastUse.Enabled;
+
     private static readonly string[] DiscoveryEndpoints = ["ServiceProviderConfig", "Schemas", "ResourceTypes"];
 
     public async Task InvokeAsync(HttpContext context, ScimTenant tenant, ScimRequestLog log, PortalDbContext db)
     {
+        if (!logEnabled && !lastUseEnabled)
+        {
+            await next(context);
+            return;
+        }
+
         var started = time.GetTimestamp();
         var at = time.GetUtcNow().UtcDateTime;
         var failed = true;
@@ -36,9 +49,14 @@ public sealed class ScimRequestRecorder(RequestDelegate next, ProvisioningLogWri
         var request = context.Request;
         var client = tenant.IsResolved && tenant.Client.Length > 0 ? tenant.Client : ScimClients.Describe(request);
         var ip = context.Connection.RemoteIpAddress?.ToString();
-        if (tenant.IsResolved && tenant.CredentialId != Guid.Empty)
+        if (lastUseEnabled && tenant.IsResolved && tenant.CredentialId != Guid.Empty)
         {
             usage.Record(tenant.CredentialId, at, ip, client, status);
+        }
+
+        if (!logEnabled)
+        {
+            return;
         }
 
         var workspaceId = tenant.IsResolved ? tenant.WorkspaceId : await HostWorkspaceAsync(db, request.Host.Host);

@@ -1,0 +1,348 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using IdeaScale.Benchmarks.Reference;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace IdeaScale.Benchmarks.Load;
+
+/// <summary>
+/// The IdP-load benchmark of issue 6: starts the published app (fresh SQLite database, provisioning log and
+/// last-use tracking on, rate limit off) and the reference server, each pinned to the server core, drives
+/// them with wrk pinned to the client core, and writes a Markdown report.
+/// Usage (./bench.sh does this): <c>IdeaScale.Benchmarks load --app &lt;publish dir&gt; --work &lt;temp dir&gt; --results &lt;dir&gt;</c>.
+/// </summary>
+internal sealed class LoadBenchmark
+{
+    private const string Slug = "ides";
+
+    /// <summary>Settings that turn the provisioning log and last-use tracking off, for the overhead figure.</summary>
+    private const string DefaultOffSettings = "Scim:ProvisioningLog:Enabled=false;Scim:LastUse:Enabled=false";
+
+    private readonly LoadSettings settings;
+    private readonly string token = "iscim_bench" + WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+    private readonly LoadReport report;
+    private readonly WrkRunner wrk;
+    private int nextUserNumber = 1;
+
+    private LoadBenchmark(LoadSettings settings)
+    {
+        this.settings = settings;
+        report = new LoadReport(settings);
+        wrk = new WrkRunner(settings.LuaDirectory, settings.ClientCore, token, settings.WorkDirectory);
+    }
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var options = CommandLine.Parse(args);
+        var settings = LoadSettings.From(options);
+        Directory.CreateDirectory(settings.WorkDirectory);
+        Directory.CreateDirectory(settings.ResultsDirectory);
+        var benchmark = new LoadBenchmark(settings);
+        var markdown = await benchmark.RunAllAsync();
+        var file = Path.Combine(settings.ResultsDirectory, $"{benchmark.report.Started:yyyy-MM-dd'T'HHmm'Z'}.md");
+        await File.WriteAllTextAsync(file, markdown);
+        Console.WriteLine();
+        Console.WriteLine(markdown);
+        Console.WriteLine($"Report written to {file}");
+        return 0;
+    }
+
+    private async Task<string> RunAllAsync()
+    {
+        var appDbPath = Path.Combine(settings.WorkDirectory, "app", "portal.db");
+        var refDbPath = Path.Combine(settings.WorkDirectory, "reference.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(appDbPath)!);
+
+        await using var app = await StartAppAsync("app", settings.AppPort, appDbPath, logAndLastUse: true);
+        await using var reference = await StartReferenceAsync(refDbPath);
+        var db = new AppDatabase(appDbPath);
+        var workspaceId = db.WorkspaceId(Slug);
+        using var setup = new ScimSetupClient(app.BaseUri, token);
+        string? group10 = null, group10k = null;
+
+        foreach (var size in settings.Sizes)
+        {
+            try
+            {
+                (group10, group10k) = await RunSizeAsync(app, reference, db, workspaceId, setup, size, appDbPath, refDbPath, group10, group10k);
+            }
+            catch (Exception e) when (e is InvalidOperationException or Microsoft.Data.Sqlite.SqliteException or HttpRequestException or IOException)
+            {
+                report.Note($"The {size:N0}-user phase stopped: {e.GetType().Name}: {e.Message}");
+                Log($"phase failed: {e}");
+            }
+        }
+
+        report.SetMemory(app.PeakRssKib(), reference.PeakRssKib());
+        report.SetLockedErrors(CountLocked(app.LogPath));
+        return report.ToMarkdown();
+    }
+
+    private async Task<(string? Group10, string? Group10k)> RunSizeAsync(
+        ServerProcess app, ServerProcess reference, AppDatabase db, Guid workspaceId, ScimSetupClient setup, int size,
+        string appDbPath, string refDbPath, string? group10, string? group10k)
+    {
+        Log($"== {size:N0} users");
+        await ProvisionAsync(app, db, workspaceId, size);
+
+        var users = db.BenchUsers(workspaceId);
+        var usersFile = Path.Combine(settings.WorkDirectory, $"users-{size}.txt");
+        AppDatabase.WriteList(usersFile, users);
+        if (users.Count == 0)
+        {
+            report.Note($"{size:N0} users: provisioning created no users; the request scenarios were skipped.");
+            return (group10, group10k);
+        }
+
+        if (await setup.StatusOfAsync($"Users/{users[0].Id}") != 200)
+        {
+            report.Note($"{size:N0} users: GET /Users/{{id}} of a provisioned user did not answer 200; ids in the list may not match the API's.");
+        }
+
+        if (group10 is null || group10k is null)
+        {
+            try
+            {
+                Log("creating the 10-member and the 10,000-member group");
+                group10 = await setup.CreateGroupAsync("bench-10-members");
+                await setup.AddMembersAsync(group10, users.Take(10).Select(u => u.Id));
+                group10k = await setup.CreateGroupAsync("bench-10000-members");
+                await setup.AddMembersAsync(group10k, users.Take(10_000).Select(u => u.Id));
+            }
+            catch (Exception e) when (e is InvalidOperationException or HttpRequestException)
+            {
+                report.Note($"Group setup failed: {e.Message}");
+            }
+        }
+
+        var pool10 = Path.Combine(settings.WorkDirectory, $"pool-group10-{size}.txt");
+        AppDatabase.WriteList(pool10, users.Skip(10));
+        var pool10k = Path.Combine(settings.WorkDirectory, "pool-group10k.txt");
+        AppDatabase.WriteList(pool10k, users.Take(10_000));
+        if (group10 is not null && group10k is not null)
+        {
+            report.Note($"{size:N0} users: group sizes before the PATCH runs: {db.CountGroupMembers(group10)} and {db.CountGroupMembers(group10k):N0} members.");
+        }
+
+        Log("copying the users and groups into the reference database");
+        var referenceUsers = ReferenceStore.ImportFromApp(refDbPath, appDbPath, workspaceId);
+        var total = db.CountMembers(workspaceId);
+        report.Note($"{size:N0} users: the workspace holds {total:N0} users in the app and {referenceUsers:N0} in the reference (the 6 demo users included).");
+
+        var scenarios = new List<Scenario>
+        {
+            new("filter", "GET /Users?filter=userName eq \"<random>\"", ["filter", usersFile]),
+            new("id", "GET /Users/{id}", ["id", usersFile]),
+            new("page", "GET /Users?startIndex=<random>&count=100", ["page", usersFile, total.ToString(CultureInfo.InvariantCulture)]),
+        };
+        if (group10 is not null && group10k is not null)
+        {
+            scenarios.Add(new("patch10", "PATCH /Groups/{id}: add/remove 1 member, 10-member group", ["group-patch", pool10, group10, "add-first"]));
+            scenarios.Add(new("patch10k", "PATCH /Groups/{id}: add/remove 1 member, 10,000-member group", ["group-patch", pool10k, group10k, "remove-first"]));
+            scenarios.Add(new("group-get", "GET /Groups/{id}?excludedAttributes=members (10,000 members)", ["group-get", usersFile, group10k]));
+        }
+
+        scenarios.Add(new("mixed", "Entra-like sync: lookup by userName, then PATCH the user", ["mixed", usersFile]));
+
+        // The first size warms up longer: both servers' code paths reach tier-1 JIT before they are measured.
+        var warmup = size == settings.Sizes[0] ? settings.FirstWarmup : settings.Warmup;
+        foreach (var scenario in scenarios)
+        {
+            var appResult = await MeasureAsync(app, scenario, warmup);
+            var refResult = await MeasureAsync(reference, scenario, warmup);
+            report.AddScenario(size, scenario, appResult, refResult);
+        }
+
+        await MeasureOverheadAsync(app, appDbPath, size, scenarios.Take(3).ToList());
+
+        return (group10, group10k);
+    }
+
+    /// <summary>
+    /// POST /Users with 1 client, then with 8 clients up to <paramref name="size"/> users; each run is capped in time
+    /// (--provision-seconds) so the whole benchmark stays under 10 minutes even when provisioning is slow. Users
+    /// still missing then are inserted straight into the app's database (reported).
+    /// </summary>
+    private async Task ProvisionAsync(ServerProcess app, AppDatabase db, Guid workspaceId, int size)
+    {
+        var existing = db.BenchUsers(workspaceId).Count;
+        var oneClient = Math.Min(settings.OneClientUsers, Math.Max(0, size - existing));
+        foreach (var (clients, planned, cap) in new[]
+        {
+            (1, oneClient, settings.ProvisionSeconds / 3),
+            (settings.Connections, size - existing - oneClient, settings.ProvisionSeconds),
+        })
+        {
+            var count = clients == 1 ? planned : size - existing;
+            if (count <= 0)
+            {
+                continue;
+            }
+
+            Log($"provisioning {count:N0} users with {clients} client(s), at most {cap} s");
+            var lockedBefore = CountLocked(app.LogPath);
+            var before = db.BenchUsers(workspaceId).Count;
+            var start = nextUserNumber;
+            // The script stops after <count> responses; up to (clients - 1) more requests may be in flight then.
+            nextUserNumber += count + 100;
+            try
+            {
+                var result = await wrk.RunScriptAsync("create.lua", app, clients, TimeSpan.FromSeconds(cap),
+                    start.ToString(CultureInfo.InvariantCulture), count.ToString(CultureInfo.InvariantCulture));
+                var created = db.BenchUsers(workspaceId).Count - before;
+                report.AddProvisioning(size, clients, created, result, CountLocked(app.LogPath) - lockedBefore);
+                existing += created;
+            }
+            catch (InvalidOperationException e)
+            {
+                report.Note($"Provisioning with {clients} client(s) failed: {e.Message}");
+                existing = db.BenchUsers(workspaceId).Count;
+            }
+        }
+
+        if (existing < size && existing > 0)
+        {
+            Log($"inserting the remaining {size - existing:N0} users directly into the app's database");
+            var inserted = db.BulkInsertUsers(workspaceId, nextUserNumber, size - existing);
+            nextUserNumber += inserted + 100;
+            report.Note($"Up to {size:N0}: {inserted:N0} users were inserted directly into the app's database because POST /Users did not reach {size:N0} within the time cap ({settings.ProvisionSeconds} s).");
+        }
+    }
+
+    private async Task<RunOutcome> MeasureAsync(ServerProcess server, Scenario scenario, TimeSpan warmup)
+    {
+        try
+        {
+            Log($"{server.Name}: {scenario.Title}");
+            await wrk.RunAsync(server, settings.Connections, warmup, scenario.Arguments);
+            return new RunOutcome(await wrk.RunAsync(server, settings.Connections, settings.Duration, scenario.Arguments), null);
+        }
+        catch (InvalidOperationException e)
+        {
+            return new RunOutcome(null, e.Message);
+        }
+    }
+
+    /// <summary>The lookups again, on a second app instance over the same database with the log and last-use tracking off.</summary>
+    private async Task MeasureOverheadAsync(ServerProcess app, string appDbPath, int size, List<Scenario> lookups)
+    {
+        ServerProcess? off = null;
+        try
+        {
+            Log("starting the app with the provisioning log and last-use tracking off");
+            off = await StartAppAsync("app-log-off", settings.AppPort + 2, appDbPath, logAndLastUse: false);
+            foreach (var scenario in lookups)
+            {
+                var offResult = await MeasureAsync(off, scenario, settings.FirstWarmup);
+                Log($"app (log on, again): {scenario.Title}");
+                var onResult = new RunOutcome(await wrk.RunAsync(app, settings.Connections, settings.Duration, scenario.Arguments), null);
+                report.AddOverhead(size, scenario, onResult, offResult);
+            }
+
+            report.SetOffMemory(off.PeakRssKib());
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+        {
+            report.Note($"Overhead measurement failed: {e.Message}");
+        }
+        finally
+        {
+            if (off is not null)
+            {
+                await off.DisposeAsync();
+            }
+        }
+    }
+
+    private Task<ServerProcess> StartAppAsync(string name, int port, string dbPath, bool logAndLastUse)
+    {
+        var url = $"http://127.0.0.1:{port}";
+        var environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["ASPNETCORE_URLS"] = url,
+            ["ConnectionStrings__Portal"] = $"Data Source={dbPath}",
+            ["DataProtection__KeysPath"] = Path.Combine(Path.GetDirectoryName(dbPath)!, "keys"),
+            ["Seed__AdminPassword"] = "Bench-Admin-1!",
+            ["Seed__CsmPassword"] = "Bench-Csm-1!",
+            [$"Seed__Workspaces__{Slug}__ScimToken"] = token,
+            [$"Seed__Workspaces__{Slug}__PublicUrl"] = $"http://127.0.0.1:{settings.AppPort}",
+            ["Scim__RateLimit__RequestsPerSecond"] = "0",
+        };
+        if (!logAndLastUse)
+        {
+            foreach (var setting in settings.OffSettings.Split(';', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var (key, value) = (setting[..setting.IndexOf('=', StringComparison.Ordinal)], setting[(setting.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+                environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+            }
+        }
+
+        Log($"starting {name} on {url} (core {settings.ServerCore})");
+        return ServerProcess.StartAsync(name, settings.ServerCore, "dotnet", [Path.Combine(settings.AppDirectory, "IdeaScale.Portal.dll")],
+            settings.AppDirectory, environment, new Uri(url + "/"), "health/live", Path.Combine(settings.WorkDirectory, name + ".log"));
+    }
+
+    private Task<ServerProcess> StartReferenceAsync(string dbPath)
+    {
+        var port = settings.AppPort + 1;
+        var url = $"http://127.0.0.1:{port}";
+        Log($"starting the reference on {url} (core {settings.ServerCore})");
+        return ServerProcess.StartAsync("reference", settings.ServerCore, "dotnet",
+            [typeof(LoadBenchmark).Assembly.Location, "reference", "--port", port.ToString(CultureInfo.InvariantCulture), "--db", dbPath, "--token", token],
+            settings.WorkDirectory, new Dictionary<string, string>(), new Uri(url + "/"), "health", Path.Combine(settings.WorkDirectory, "reference.log"));
+    }
+
+    private static int CountLocked(string logPath)
+    {
+        using var stream = new FileStream(logPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        var count = 0;
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Contains("database is locked", StringComparison.OrdinalIgnoreCase))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private static void Log(string message) => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {message}");
+
+    internal sealed record LoadSettings(
+        string AppDirectory, string WorkDirectory, string ResultsDirectory, string LuaDirectory, IReadOnlyList<int> Sizes,
+        int Connections, TimeSpan Duration, TimeSpan Warmup, TimeSpan FirstWarmup, int ServerCore, int ClientCore, int AppPort, int OneClientUsers, int ProvisionSeconds,
+        string OffSettings, string Commit)
+    {
+        public static LoadSettings From(CommandLine o)
+        {
+            int Int(string name, int fallback) => o[name] is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+            var baseDirectory = AppContext.BaseDirectory;
+            return new LoadSettings(
+                Path.GetFullPath(o.Require("app")),
+                Path.GetFullPath(o["work"] ?? Path.Combine(Path.GetTempPath(), "ideascale-bench")),
+                Path.GetFullPath(o["results"] ?? "results"),
+                Path.GetFullPath(o["lua"] ?? Path.Combine(baseDirectory, "wrk")),
+                (o["sizes"] ?? "10000,100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList(),
+                Int("connections", 8),
+                TimeSpan.FromSeconds(Int("duration", 5)),
+                TimeSpan.FromSeconds(Int("warmup", 1)),
+                TimeSpan.FromSeconds(Int("first-warmup", 3)),
+                Int("server-core", 0),
+                Int("client-core", 1),
+                Int("port", 5301),
+                Int("one-client-users", 1000),
+                Int("provision-seconds", 60),
+                o["off-settings"] ?? DefaultOffSettings,
+                o["commit"] ?? "");
+        }
+    }
+}
+
+/// <summary>One request scenario: its key, its title in the report, and its scim.lua arguments.</summary>
+internal sealed record Scenario(string Key, string Title, string[] Arguments);
+
+/// <summary>A measurement, or why there is none.</summary>
+internal sealed record RunOutcome(WrkResult? Result, string? Failure);

@@ -1,0 +1,111 @@
+-- wrk script for the SCIM load benchmark (IdeaScale.Benchmarks, ./bench.sh). One file, one scenario per run:
+--   wrk -t1 -c8 -d10s --latency -s scim.lua http://127.0.0.1:PORT -- <scenario> <list file> [options]
+-- The bearer token comes from the BENCH_TOKEN environment variable (never on the command line).
+-- Provisioning (POST /Users) has its own script, create.lua.
+-- The list file has one user per line: "<id> <userName>". Picks are random, or sequential where
+-- concurrent requests must not touch the same user (a single wrk thread, so one cursor partitions the users
+-- between the in-flight requests). done() prints one machine-readable line: "BENCH_RESULT {json}".
+--
+-- Scenarios:
+--   filter                  GET /scim/v2/Users?filter=userName eq "<random>"
+--   id                      GET /scim/v2/Users/<random id>
+--   page                    GET /scim/v2/Users?startIndex=<random>&count=100   (option 1: total users)
+--   group-patch <group id> <add-first|remove-first>
+--                           PATCH /scim/v2/Groups/<id>: one op on one member per request, alternating so each
+--                           request changes the membership: add-first adds pool[k] and later removes it again
+--                           (the pool are non-members), remove-first removes pool[k] then adds it back. The
+--                           second op trails the first by LAG users, more than the 8 requests in flight.
+--   group-get <group id>    GET /scim/v2/Groups/<id>?excludedAttributes=members
+--   mixed                   Entra-like sync: lookup by userName, then PATCH of that user (a changed title)
+
+local LAG = 16
+local base = "/scim/v2"
+local scenario, users, option1, option2
+local cursor, issued, first, second = 0, 0, 0, 0
+local headers = {
+   ["Authorization"] = "Bearer " .. (os.getenv("BENCH_TOKEN") or ""),
+   ["Accept"] = "application/scim+json",
+}
+local json_headers = {
+   ["Authorization"] = headers["Authorization"],
+   ["Accept"] = "application/scim+json",
+   ["Content-Type"] = "application/scim+json",
+}
+
+local function load_users(path)
+   local list = {}
+   for line in io.lines(path) do
+      local id, name = line:match("^(%S+)%s+(%S+)")
+      if id then list[#list + 1] = { id = id, name = name } end
+   end
+   if #list == 0 then error("no users in " .. path) end
+   return list
+end
+
+local function urlencode(s)
+   return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", string.byte(c)) end))
+end
+
+local function random_user() return users[math.random(#users)] end
+
+local function filter_path(user)
+   return base .. "/Users?filter=" .. urlencode('userName eq "' .. user.name .. '"')
+end
+
+local function member_patch(op, user)
+   return '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"' .. op ..
+      '","path":"members","value":[{"$ref":null,"value":"' .. user.id .. '"}]}]}'
+end
+
+function init(args)
+   scenario = args[1]
+   users = load_users(args[2])
+   option1, option2 = args[3], args[4]
+   math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+   cursor = math.random(#users) - 1
+end
+
+function request()
+   issued = issued + 1
+   if scenario == "filter" then
+      return wrk.format("GET", filter_path(random_user()), headers)
+   elseif scenario == "id" then
+      return wrk.format("GET", base .. "/Users/" .. random_user().id, headers)
+   elseif scenario == "page" then
+      local total = tonumber(option1) or #users
+      return wrk.format("GET", base .. "/Users?startIndex=" .. math.random(math.max(1, total - 99)) .. "&count=100", headers)
+   elseif scenario == "group-patch" then
+      local add_first = option2 == "add-first"
+      local path = base .. "/Groups/" .. option1 .. "?excludedAttributes=members"
+      local op, user
+      if issued % 2 == 1 or first - second <= LAG then
+         user = users[(cursor + first) % #users + 1]
+         first = first + 1
+         op = add_first and "Add" or "Remove"
+      else
+         user = users[(cursor + second) % #users + 1]
+         second = second + 1
+         op = add_first and "Remove" or "Add"
+      end
+      return wrk.format("PATCH", path, json_headers, member_patch(op, user))
+   elseif scenario == "group-get" then
+      return wrk.format("GET", base .. "/Groups/" .. option1 .. "?excludedAttributes=members", headers)
+   elseif scenario == "mixed" then
+      local user = users[(cursor + math.floor((issued - 1) / 2)) % #users + 1]
+      if issued % 2 == 1 then
+         return wrk.format("GET", filter_path(user), headers)
+      end
+      local body = '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[' ..
+         '{"op":"Replace","path":"title","value":"Engineer ' .. issued .. '"}]}'
+      return wrk.format("PATCH", base .. "/Users/" .. user.id, json_headers, body)
+   end
+   error("unknown scenario " .. tostring(scenario))
+end
+
+function done(summary, latency, requests)
+   local e = summary.errors
+   io.write(string.format('BENCH_RESULT {"requests":%d,"duration_us":%d,"bytes":%d,"connect":%d,"read":%d,' ..
+      '"write":%d,"status":%d,"timeout":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"mean_us":%.1f,"max_us":%d}\n',
+      summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
+      latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.mean, latency.max))
+end

@@ -1,0 +1,32 @@
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+
+namespace IdeaScale.Portal.Tests.Scim.Groups;
+
+/// <summary>Found by the load benchmark: parallel membership PATCHes of one group answered 412 once retries ran out.</summary>
+public sealed class GroupConcurrencyTests(ScimFactory factory) : IClassFixture<ScimFactory>
+{
+    [Fact]
+    public async Task PatchGroup_ParallelMembershipChangesWithoutIfMatch_AllSucceed()
+    {
+        var client = factory.Scim();
+        var users = new List<string>();
+        for (var i = 0; i < 60; i++)
+        {
+            users.Add(await client.CreateUserAsync($"parallel.{i}@ides.example"));
+        }
+
+        var group = await client.CreateGroupAsync("Parallel Group");
+        var statuses = new List<HttpStatusCode>();
+        foreach (var op in new[] { "Add", "Remove", "Add" })
+        {
+            var results = await Task.WhenAll(users.Select(user => client.PatchJsonAsync($"/scim/v2/Groups/{group}?excludedAttributes=members",
+                $$"""{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"{{op}}","path":"members","value":[{"$ref":null,"value":"{{user}}"}]}]}""")));
+            statuses.AddRange(results.Select(r => r.Response.StatusCode));
+        }
+
+        Assert.All(statuses, status => Assert.Equal(HttpStatusCode.OK, status));
+        var groupId = Guid.Parse(group);
+        Assert.Equal(users.Count, await factory.WithDbAsync(db => db.GroupMemberships.CountAsync(m => m.GroupId == groupId)));
+    }
+}

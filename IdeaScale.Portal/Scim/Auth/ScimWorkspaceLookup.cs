@@ -1,0 +1,39 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace IdeaScale.Portal.Scim.Auth;
+
+/// <summary>What authentication and gating need to know about the request's workspace.</summary>
+/// <param name="HostAllowed">The request's host is this workspace's own host, or no workspace's host (workspace binding).</param>
+public sealed record ScimWorkspaceFacts(Guid Id, string Slug, string PublicUrl, bool SsoActive, bool ScimEnabled, bool HostAllowed);
+
+/// <summary>
+/// Reads <see cref="ScimWorkspaceFacts"/> in one query per request and keeps them for the rest of that request
+/// (scoped): <see cref="ScimTokenHandler"/> (slug, host binding) and <see cref="ScimAuthentication"/> (gating) share
+/// the read instead of querying the workspace three times. Nothing outlives the request, so switching SCIM or SSO
+/// off still stops the next request at once.
+/// </summary>
+public sealed class ScimWorkspaceLookup(PortalDbContext db)
+{
+    private (Guid WorkspaceId, string Host, ScimWorkspaceFacts? Facts)? read;
+
+    public async Task<ScimWorkspaceFacts?> GetAsync(Guid workspaceId, string requestHost, CancellationToken ct)
+    {
+        var host = requestHost.ToLowerInvariant();
+        if (read is { } r && r.WorkspaceId == workspaceId && r.Host == host)
+        {
+            return r.Facts;
+        }
+
+        var facts = await db.Workspaces.AsNoTracking().Where(w => w.Id == workspaceId)
+            .Select(w => new ScimWorkspaceFacts(
+                w.Id,
+                w.Slug,
+                w.PublicUrl,
+                w.Sso != null && w.Sso.Active,
+                w.Scim != null && w.Scim.Enabled,
+                w.Host == host || !db.Workspaces.Any(other => other.Host == host)))
+            .FirstOrDefaultAsync(ct);
+        read = (workspaceId, host, facts);
+        return facts;
+    }
+}
