@@ -1,9 +1,13 @@
 using System.Security.Claims;
+
 using Bunit;
+
 using IdeaScale.Portal.Tests.Infrastructure;
 using IdeaScale.Portal.Workspaces;
+
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+
 using MudBlazor;
 using MudBlazor.Services;
 

@@ -1,5 +1,7 @@
 using System.Net;
+
 using IdeaScale.Portal.Tests.Infrastructure;
+
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
