@@ -1,4 +1,5 @@
 using IdeaScale.Portal.Components;
+using IdeaScale.Portal.Components.Pages.ManageWorkspace;
 using IdeaScale.Portal.Health;
 using IdeaScale.Portal.Scim;
 using IdeaScale.Portal.Workspaces;
@@ -9,10 +10,13 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddPortalData();
 builder.AddPortalIdentity();
+builder.AddRecentSignIn();
 builder.AddPortalHealth();
 builder.AddScim();
 builder.Services.AddScoped<ScimCredentials>();
 builder.Services.AddScoped<WorkspaceAccess>();
+builder.Services.AddSingleton<SsoSettings>();
+builder.Services.AddSingleton<MemberDirectory>();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 
@@ -35,6 +39,7 @@ app.MapPortalHealth();
 app.MapScim();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapAdditionalIdentityEndpoints();
+app.MapProvisioningLogExport();
 
 await app.RunAsync();
 

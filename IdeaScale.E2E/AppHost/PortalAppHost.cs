@@ -20,6 +20,9 @@ public sealed class PortalAppHost : IAsyncLifetime, IDisposable
     private IPlaywright? playwright;
 
     public string BaseUrl { get; private set; } = "";
+
+    /// <summary>The running app's services (for journeys that need their own account).</summary>
+    public IServiceProvider Services => factory?.Services ?? throw new InvalidOperationException("The app is not running.");
     public IBrowser Browser { get; private set; } = default!;
 
     /// <summary>Where screenshots go: TestResults/screenshots next to the test assembly.</summary>

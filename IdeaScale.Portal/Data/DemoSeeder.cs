@@ -100,6 +100,8 @@ public sealed partial class DemoSeeder(
             {
                 AddDemoDirectory(workspace.Id);
                 await db.SaveChangesAsync(ct);
+                AddDemoProvisioningLog(workspace.Id, now);
+                await db.SaveChangesAsync(ct);
             }
         }
 
@@ -189,6 +191,50 @@ public sealed partial class DemoSeeder(
             var group = m.Department == "Research" ? research : engineering;
             db.GroupMemberships.Add(new GroupMembership { GroupId = group.Id, MemberId = m.Id, MemberType = GroupMemberType.User, WorkspaceId = workspaceId, Created = time.GetUtcNow().UtcDateTime });
         }
+    }
+
+    /// <summary>A short provisioning history for ides, so the log page has something to show. Part of the one-time seed.</summary>
+    private void AddDemoProvisioningLog(Guid workspaceId, DateTime now)
+    {
+        var members = db.Members.Local.Where(m => m.WorkspaceId == workspaceId).OrderBy(m => m.ExternalId).ToList();
+        var minutes = 0;
+        ProvisioningEvent Event(ProvisioningOperation op, string method, string path, string? type, string? id, int status, string? summary) => new()
+        {
+            WorkspaceId = workspaceId,
+            OccurredAt = now.AddHours(-6).AddMinutes(minutes += 7),
+            ActorKind = ActorKind.IdentityProvider,
+            Actor = "Microsoft Entra ID",
+            Operation = op,
+            Outcome = status < 400 ? EventOutcome.Success : EventOutcome.Failure,
+            Method = method,
+            Path = path,
+            ResourceType = type,
+            ResourceId = id,
+            StatusCode = status,
+            DurationMs = 12 + (minutes % 23),
+            ClientIp = "203.0.113.10",
+            Summary = summary,
+        };
+
+        db.ProvisioningEvents.Add(Event(ProvisioningOperation.Discovery, "GET", "/scim/v2/ServiceProviderConfig", null, null, 200, null));
+        db.ProvisioningEvents.Add(Event(ProvisioningOperation.AuthenticationFailure, "GET", "/scim/v2/Users", null, null, 401, "Missing or invalid credentials."));
+        foreach (var m in members)
+        {
+            db.ProvisioningEvents.Add(Event(ProvisioningOperation.Create, "POST", "/scim/v2/Users", "User", m.Id.ToString(), 201, $"Created {m.UserName}."));
+        }
+
+        var deactivated = members.FirstOrDefault(m => !m.Active);
+        if (deactivated is not null)
+        {
+            db.ProvisioningEvents.Add(Event(ProvisioningOperation.Deactivate, "PATCH", $"/scim/v2/Users/{deactivated.Id}", "User", deactivated.Id.ToString(), 200, $"Deactivated {deactivated.UserName} (active: false)."));
+        }
+
+        foreach (var g in db.Groups.Local.Where(g => g.WorkspaceId == workspaceId).OrderBy(g => g.DisplayName))
+        {
+            db.ProvisioningEvents.Add(Event(ProvisioningOperation.MembershipChange, "PATCH", $"/scim/v2/Groups/{g.Id}", "Group", g.Id.ToString(), 200, $"Added members to {g.DisplayName}."));
+        }
+
+        db.ProvisioningEvents.Add(Event(ProvisioningOperation.Create, "POST", "/scim/v2/Users", "User", null, 409, "userName already exists (uniqueness)."));
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created the demo data: {Count} workspaces and their accounts.")]

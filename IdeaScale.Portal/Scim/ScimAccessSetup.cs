@@ -34,8 +34,8 @@ public static class ScimAccessSetup
         services.AddSingleton<ProvisioningLogRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<ProvisioningLogRetention>());
 
-        services.AddScoped<ScimAdministration>();
-        services.AddScoped<ProvisioningLog>();
+        services.AddSingleton<ScimAdministration>();
+        services.AddSingleton<ProvisioningLog>();
         return builder;
     }
 

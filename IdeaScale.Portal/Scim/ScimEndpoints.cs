@@ -1,9 +1,10 @@
 using IdeaScale.Portal.Scim.Auth;
-using IdeaScale.Portal.Scim.Errors;
-using IdeaScale.Portal.Scim.Protocol;
 using IdeaScale.Portal.Scim.Discovery;
+using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Groups;
+using IdeaScale.Portal.Scim.Protocol;
 using IdeaScale.Portal.Scim.Users;
+
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace IdeaScale.Portal.Scim;

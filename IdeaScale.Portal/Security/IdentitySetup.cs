@@ -13,6 +13,7 @@ public static class IdentitySetup
         services.AddCascadingAuthenticationState();
         services.AddScoped<IdentityRedirectManager>();
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
+        services.Configure<AccountSecurityOptions>(builder.Configuration.GetSection(AccountSecurityOptions.Section));
 
         services.AddAuthentication(options =>
             {
@@ -29,15 +30,19 @@ public static class IdentitySetup
                 options.Stores.SchemaVersion = IdentitySchemaVersions.Version3;
             })
             .AddRoles<IdentityRole>()
+            .AddUserManager<PortalUserManager>()
             .AddEntityFrameworkStores<PortalDbContext>()
             .AddSignInManager()
             .AddDefaultTokenProviders();
 
         services.AddSingleton<IEmailSender<PortalUser>, IdentityNoOpEmailSender>();
         services.AddAuthorizationBuilder()
-            .AddPolicy(Policies.CustomerSuccess, p => p.RequireAuthenticatedUser().RequireRole(Roles.CustomerSuccess))
+            .AddPolicy(Policies.CustomerSuccess, p => p.RequireAuthenticatedUser().RequireRole(Roles.CustomerSuccess)
+                .AddRequirements(new CsmTwoFactorRequirement()))
             .AddPolicy(Policies.WorkspaceAdmin, p => p.RequireAuthenticatedUser().AddRequirements(new WorkspaceAdminRequirement()));
         services.AddScoped<Microsoft.AspNetCore.Authorization.IAuthorizationHandler, WorkspaceAdminHandler>();
+        services.AddScoped<Microsoft.AspNetCore.Authorization.IAuthorizationHandler, CsmTwoFactorHandler>();
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, TwoFactorEnrolmentResultHandler>();
         return builder;
     }
 }

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
@@ -19,7 +20,8 @@ public sealed class WorkspaceAdminHandler(IDbContextFactory<PortalDbContext> dbF
     {
         var slug = context.Resource switch
         {
-            Microsoft.AspNetCore.Components.RouteData route => route.RouteValues.TryGetValue("slug", out var v) ? v as string : null,
+            // Component route values are keyed by the template's spelling ({slug} or {Slug}); match either.
+            Microsoft.AspNetCore.Components.RouteData route => route.RouteValues.FirstOrDefault(kv => string.Equals(kv.Key, "slug", StringComparison.OrdinalIgnoreCase)).Value as string,
             HttpContext http => http.GetRouteValue("slug") as string,
             string s => s,
             _ => null,

@@ -61,6 +61,15 @@ public sealed class AccessFactory : PortalFactory
         return new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, id), new Claim(ClaimTypes.Name, email)], "Test"));
     });
 
+    /// <summary>The current token of a workspace, in clear.</summary>
+    public async Task<string> RevealAsync(string slug)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
+        var credential = await db.ScimCredentials.SingleAsync(c => c.Settings!.Workspace!.Slug == slug && c.ExpiresAt == null);
+        return scope.ServiceProvider.GetRequiredService<IdeaScale.Portal.Workspaces.ScimCredentials>().Reveal(credential);
+    }
+
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
     /// <summary>Writes every queued provisioning-log row and coalesced last-use fact now.</summary>
@@ -86,6 +95,10 @@ public static class ScimAssert
         Assert.False(string.IsNullOrWhiteSpace(body.GetProperty("detail").GetString()));
         return body;
     }
+
+    /// <summary>The request was admitted and answered 200 (a list of Users or Groups).</summary>
+    public static void Ok(HttpResponseMessage response) =>
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.OK, $"expected 200, got {(int)response.StatusCode}");
 
     /// <summary>The request got past authentication and gating (the endpoint answered, whatever it answered).</summary>
     public static void Admitted(HttpResponseMessage response) =>

@@ -57,7 +57,7 @@ public sealed class ScimAuthenticationTests : IClassFixture<AccessFactory>
     public async Task Request_WithValidBearerToken_IsAdmitted()
     {
         using var client = factory.Scim(PortalFactory.IdesToken);
-        ScimAssert.Admitted(await client.GetAsync(Probe));
+        ScimAssert.Ok(await client.GetAsync(Probe));
     }
 
     [Theory]
@@ -68,7 +68,7 @@ public sealed class ScimAuthenticationTests : IClassFixture<AccessFactory>
     {
         using var client = factory.Scim();
         client.DefaultRequestHeaders.Authorization = AccessFactory.Basic(slug, token);
-        ScimAssert.Admitted(await client.GetAsync(Probe));
+        ScimAssert.Ok(await client.GetAsync(Probe));
     }
 
     [Fact]
@@ -76,7 +76,7 @@ public sealed class ScimAuthenticationTests : IClassFixture<AccessFactory>
     {
         using var client = factory.Scim();
         client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "bearer " + PortalFactory.AcmeToken);
-        ScimAssert.Admitted(await client.GetAsync(Probe));
+        ScimAssert.Ok(await client.GetAsync(Probe));
     }
 
     [Fact]
@@ -102,9 +102,9 @@ public sealed class ScimAuthenticationTests : IClassFixture<AccessFactory>
     public async Task Request_OnOwnWorkspaceHost_IsAdmitted()
     {
         using var onIdesHost = factory.Scim(PortalFactory.IdesToken, host: "ides.localhost");
-        ScimAssert.Admitted(await onIdesHost.GetAsync(Probe));
+        ScimAssert.Ok(await onIdesHost.GetAsync(Probe));
         using var onAcmeHost = factory.Scim(PortalFactory.AcmeToken, host: "ACME.localhost");
-        ScimAssert.Admitted(await onAcmeHost.GetAsync(Probe));
+        ScimAssert.Ok(await onAcmeHost.GetAsync(Probe));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using IdeaScale.Portal.Tests.Infrastructure;
+
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -38,8 +39,14 @@ public sealed class FilterDatabase : IAsyncLifetime, IDisposable
 
         var alice = new WorkspaceMember
         {
-            WorkspaceId = a.Id, UserName = "alice@example.com", ExternalId = "ext-Alice", DisplayName = "Alice Smith",
-            GivenName = "Alice", FamilyName = "Smith", Title = "Engineer", Department = "R&D",
+            WorkspaceId = a.Id,
+            UserName = "alice@example.com",
+            ExternalId = "ext-Alice",
+            DisplayName = "Alice Smith",
+            GivenName = "Alice",
+            FamilyName = "Smith",
+            Title = "Engineer",
+            Department = "R&D",
             Values =
             [
                 new MemberValue { Kind = MemberValueKind.Email, Type = "work", Value = "alice@example.com", Primary = true, Ordinal = 0 },
@@ -52,8 +59,13 @@ public sealed class FilterDatabase : IAsyncLifetime, IDisposable
 
         var bob = new WorkspaceMember
         {
-            WorkspaceId = a.Id, UserName = "Bob@Example.com", ExternalId = "ext-bob", DisplayName = "Bob 100% Jones",
-            Active = false, ManagerId = alice.Id, Department = "Sales",
+            WorkspaceId = a.Id,
+            UserName = "Bob@Example.com",
+            ExternalId = "ext-bob",
+            DisplayName = "Bob 100% Jones",
+            Active = false,
+            ManagerId = alice.Id,
+            Department = "Sales",
             Values =
             [
                 new MemberValue { Kind = MemberValueKind.Email, Type = "work", Value = "bob_work@example.com", Ordinal = 0 },
@@ -64,7 +76,11 @@ public sealed class FilterDatabase : IAsyncLifetime, IDisposable
 
         var carol = new WorkspaceMember
         {
-            WorkspaceId = a.Id, UserName = "carol", DisplayName = "carol", Title = "", ManagerId = alice.Id,
+            WorkspaceId = a.Id,
+            UserName = "carol",
+            DisplayName = "carol",
+            Title = "",
+            ManagerId = alice.Id,
             Values = [new MemberValue { Kind = MemberValueKind.Email, Type = "home", Value = "carol@home.test", Ordinal = 0 }],
         };
         await Add(db, "carol", carol);
@@ -74,7 +90,9 @@ public sealed class FilterDatabase : IAsyncLifetime, IDisposable
         // Workspace B reuses alice's userName and a group name; filters must never see these through workspace A.
         await Add(db, "alice-b", new WorkspaceMember
         {
-            WorkspaceId = b.Id, UserName = "alice@example.com", ExternalId = "ext-Alice",
+            WorkspaceId = b.Id,
+            UserName = "alice@example.com",
+            ExternalId = "ext-Alice",
             Values = [new MemberValue { Kind = MemberValueKind.Email, Type = "work", Value = "alice@example.com", Ordinal = 0 }],
         });
 

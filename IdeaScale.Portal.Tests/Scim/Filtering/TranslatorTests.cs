@@ -1,5 +1,6 @@
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Filtering;
+
 using Microsoft.EntityFrameworkCore;
 
 namespace IdeaScale.Portal.Tests.Scim.Filtering;

@@ -1,5 +1,9 @@
 using System.Net;
+
+using IdeaScale.Portal.Scim.Logging;
+
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace IdeaScale.Portal.Tests.Scim.Groups;
 
@@ -175,6 +179,18 @@ public sealed class GroupsApiTests : IClassFixture<ScimFactory>
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         Assert.False(await factory.WithDbAsync(db => db.GroupMemberships.AnyAsync(m => m.GroupId == Guid.Parse(inner) || m.MemberId == Guid.Parse(inner))));
         ScimHttp.AssertError(await client.GetJsonAsync($"/scim/v2/Groups/{inner}"), 404);
+    }
+
+    [Fact]
+    public async Task PatchGroup_MembershipChange_RecordedWithIds()
+    {
+        var a = await client.CreateUserAsync("log.a@ides.example");
+        var group = await client.CreateGroupAsync("Logged Group");
+        await client.PatchJsonAsync($"/scim/v2/Groups/{group}", $$"""{"Operations":[{"op":"add","path":"members","value":[{"value":"{{a}}"}]}]}""");
+        await factory.Services.GetRequiredService<ProvisioningLogWriter>().FlushAsync();
+        var events = await factory.WithDbAsync(db => db.ProvisioningEvents.Where(e => e.ResourceId == group).OrderBy(e => e.Id).ToListAsync());
+        Assert.Equal([ProvisioningOperation.Create, ProvisioningOperation.MembershipChange], events.Select(e => e.Operation));
+        Assert.Contains(a, events[1].Summary, StringComparison.Ordinal);
     }
 
     private Task<int> MemberCountAsync(string group) => factory.WithDbAsync(db => db.GroupMemberships.CountAsync(m => m.GroupId == Guid.Parse(group)));

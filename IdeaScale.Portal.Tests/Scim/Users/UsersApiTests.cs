@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
+
 using IdeaScale.Portal.Scim.Logging;
+
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -315,6 +317,34 @@ public sealed class UsersApiTests : IClassFixture<ScimFactory>
         var (_, root) = await client.PostJsonAsync("/scim/v2/.search", """{"filter":"displayName eq \"Engineering\""}""");
         Assert.Contains(root!["Resources"]!.AsArray(), r => r!["meta"]!["resourceType"]!.GetValue<string>() == "Group");
         ScimHttp.AssertError(await client.PostJsonAsync("/scim/v2/Users/.search", """{"filter":"userName xx \"a\""}"""), 400, "invalidFilter");
+    }
+
+    [Theory]
+    [InlineData("""{"Operations":[{"op":"remove"}]}""", "noTarget")]
+    [InlineData("""{"Operations":[{"op":"replace","path":"id","value":"x"}]}""", "mutability")]
+    [InlineData("""{"Operations":[{"op":"replace","path":"meta.version","value":"x"}]}""", "mutability")]
+    [InlineData("""{"Operations":[{"op":"add","path":"nickName]","value":"x"}]}""", "invalidPath")]
+    [InlineData("""{"Operations":[{"op":"add","path":"notAnAttribute","value":"x"}]}""", "invalidPath")]
+    [InlineData("""{"Operations":[{"op":"replace","path":"emails[value co \"nothing-matches\"]","value":{"display":"x"}}]}""", "noTarget")]
+    [InlineData("""{"Operations":[{"op":"replace","path":"emails[nope eq \"x\"].value","value":"x"}]}""", "invalidFilter")]
+    [InlineData("""{"Operations":[{"op":"replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":"not-a-user"}]}""", "invalidValue")]
+    [InlineData("""{"Operations":"add"}""", "invalidSyntax")]
+    [InlineData("""{"Operations":[{"op":"jump","path":"title","value":"x"}]}""", "invalidSyntax")]
+    public async Task PatchUser_BadOperation_Returns400WithScimTypeAndChangesNothing(string body, string scimType)
+    {
+        var id = await client.CreateUserAsync($"bad.patch.{Guid.NewGuid():N}@ides.example", "\"emails\":[{\"type\":\"work\",\"value\":\"w@x\"}]");
+        var (_, before) = await client.GetJsonAsync($"/scim/v2/Users/{id}");
+        ScimHttp.AssertError(await client.PatchJsonAsync($"/scim/v2/Users/{id}", body), 400, scimType);
+        var (_, after) = await client.GetJsonAsync($"/scim/v2/Users/{id}");
+        Assert.Equal(before!.ToJsonString(), after!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task DeleteUser_StaleIfMatch_Returns412AndKeepsUser()
+    {
+        var id = await client.CreateUserAsync("delete.412@ides.example");
+        ScimHttp.AssertError(await client.SendAsync(HttpMethod.Delete, $"/scim/v2/Users/{id}", configure: r => r.Headers.TryAddWithoutValidation("If-Match", "W/\"999\"")), 412);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetJsonAsync($"/scim/v2/Users/{id}")).Response.StatusCode);
     }
 
     [Fact]

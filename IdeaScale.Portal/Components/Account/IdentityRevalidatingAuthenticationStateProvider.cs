@@ -8,14 +8,23 @@ using IdeaScale.Portal.Data;
 namespace IdeaScale.Portal.Components.Account;
 
 // This is a server-side AuthenticationStateProvider that revalidates the security stamp for the connected user
-// every 30 minutes an interactive circuit is connected.
+// every Portal:RevalidationMinutes (default 30) while an interactive circuit is connected, so a removed role or a
+// changed password ends the circuit's old authentication state.
 internal sealed class IdentityRevalidatingAuthenticationStateProvider(
         ILoggerFactory loggerFactory,
         IServiceScopeFactory scopeFactory,
-        IOptions<IdentityOptions> options)
+        IOptions<IdentityOptions> options,
+        IOptions<IdeaScale.Portal.Security.AccountSecurityOptions> securityOptions)
     : RevalidatingServerAuthenticationStateProvider(loggerFactory)
 {
-    protected override TimeSpan RevalidationInterval => TimeSpan.FromMinutes(30);
+    protected override TimeSpan RevalidationInterval => TimeSpan.FromMinutes(Math.Max(securityOptions.Value.RevalidationMinutes, 0.05));
+
+    /// <summary>The configured interval (for tests).</summary>
+    internal TimeSpan Interval => RevalidationInterval;
+
+    /// <summary>The revalidation check itself: false once the account's security stamp no longer matches the principal's.</summary>
+    internal Task<bool> RevalidateAsync(AuthenticationState state, CancellationToken cancellationToken) =>
+        ValidateAuthenticationStateAsync(state, cancellationToken);
 
     protected override async Task<bool> ValidateAuthenticationStateAsync(
         AuthenticationState authenticationState, CancellationToken cancellationToken)

@@ -17,6 +17,9 @@ internal sealed class WorkspaceMemberConfiguration : IEntityTypeConfiguration<Wo
         b.HasIndex(m => new { m.WorkspaceId, m.ExternalId });
         // Stable list order (created, then id) served from the index.
         b.HasIndex(m => new { m.WorkspaceId, m.Created, m.Id });
+        // The portal's members list sorts by display name or status without a temp B-tree (100,000 members).
+        b.HasIndex(m => new { m.WorkspaceId, m.DisplayName, m.Id });
+        b.HasIndex(m => new { m.WorkspaceId, m.Active, m.NormalizedUserName });
         b.HasIndex(m => m.ManagerId);
 
         b.HasOne(m => m.Workspace).WithMany().HasForeignKey(m => m.WorkspaceId).OnDelete(DeleteBehavior.Cascade);

@@ -536,7 +536,11 @@ namespace IdeaScale.Portal.Data.Migrations
                     b.HasIndex("WorkspaceId", "NormalizedUserName")
                         .IsUnique();
 
+                    b.HasIndex("WorkspaceId", "Active", "NormalizedUserName");
+
                     b.HasIndex("WorkspaceId", "Created", "Id");
+
+                    b.HasIndex("WorkspaceId", "DisplayName", "Id");
 
                     b.ToTable("Members");
                 });

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+
 using IdeaScale.Portal.Scim.Schema;
 
 namespace IdeaScale.Portal.Scim.Compatibility;
@@ -89,6 +90,13 @@ public static class IdpQuirks
     /// (a value on remove, which RFC 7644 §3.5.2.2 does not define). Only the listed values are removed.
     /// </summary>
     public const string RemoveWithValueList = "EntraRemoveMembersWithValue";
+
+    /// <summary>
+    /// EntraUnqualifiedExtensionAttribute: Entra checks the manager with <c>filter=id eq "U" and manager eq "M"</c>,
+    /// naming the enterprise extension's <c>manager</c> without its schema URN. <see cref="ScimResourceType.Resolve"/>
+    /// resolves an unqualified name that no core attribute has to the single extension attribute of that name.
+    /// </summary>
+    public const string UnqualifiedExtensionAttribute = "EntraUnqualifiedExtensionAttribute";
 
     /// <summary>
     /// EntraAadOptFlag: admins may append <c>?aadOptscim062020</c> to the tenant URL; Entra then sends it on

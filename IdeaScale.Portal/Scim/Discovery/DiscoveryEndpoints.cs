@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+
 using IdeaScale.Portal.Scim.Auth;
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Protocol;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Schema;
 

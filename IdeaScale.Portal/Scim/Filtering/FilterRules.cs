@@ -1,4 +1,5 @@
 using System.Globalization;
+
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Schema;
 

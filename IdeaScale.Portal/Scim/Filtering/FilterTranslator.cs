@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Linq.Expressions;
 using System.Reflection;
+
 using IdeaScale.Portal.Data.Interceptors;
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Schema;
@@ -189,17 +190,17 @@ public static class FilterTranslator
                 case Storage.Inline or Storage.Manager or Storage.Meta:
                     return predicate(entity);
                 case Storage.ValueRows when entity.Type == typeof(WorkspaceMember):
-                {
-                    var row = Expression.Parameter(typeof(MemberValue), "v");
-                    var kind = Expression.Equal(Bind(KindOf, row), Expression.Constant(complex.RowKind ?? throw FilterRules.NotFilterable(path)));
-                    return Any(Bind(ValueRowsOf, entity), Expression.Lambda(Expression.AndAlso(kind, predicate(row)), row));
-                }
+                    {
+                        var row = Expression.Parameter(typeof(MemberValue), "v");
+                        var kind = Expression.Equal(Bind(KindOf, row), Expression.Constant(complex.RowKind ?? throw FilterRules.NotFilterable(path)));
+                        return Any(Bind(ValueRowsOf, entity), Expression.Lambda(Expression.AndAlso(kind, predicate(row)), row));
+                    }
 
                 case Storage.AddressRows when entity.Type == typeof(WorkspaceMember):
-                {
-                    var row = Expression.Parameter(typeof(MemberAddress), "a");
-                    return Any(Bind(AddressRowsOf, entity), Expression.Lambda(predicate(row), row));
-                }
+                    {
+                        var row = Expression.Parameter(typeof(MemberAddress), "a");
+                        return Any(Bind(AddressRowsOf, entity), Expression.Lambda(predicate(row), row));
+                    }
 
                 case Storage.GroupsOfUser when entity.Type == typeof(WorkspaceMember):
                     return Memberships(MembershipOfUser, predicate);

@@ -1,5 +1,6 @@
 using System.Linq.Expressions;
 using System.Reflection;
+
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Schema;
 

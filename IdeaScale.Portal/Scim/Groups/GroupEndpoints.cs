@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+
 using IdeaScale.Portal.Data.Interceptors;
 using IdeaScale.Portal.Scim.Auth;
 using IdeaScale.Portal.Scim.Errors;
@@ -7,6 +8,7 @@ using IdeaScale.Portal.Scim.Patching;
 using IdeaScale.Portal.Scim.Protocol;
 using IdeaScale.Portal.Scim.Schema;
 using IdeaScale.Portal.Scim.Users;
+
 using Microsoft.EntityFrameworkCore;
 
 namespace IdeaScale.Portal.Scim.Groups;

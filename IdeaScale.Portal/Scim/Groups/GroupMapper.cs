@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
+
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Protocol;
 using IdeaScale.Portal.Scim.Schema;
+
 using Microsoft.EntityFrameworkCore;
 
 namespace IdeaScale.Portal.Scim.Groups;

@@ -1,5 +1,6 @@
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Patching;
+
 using Microsoft.EntityFrameworkCore;
 
 namespace IdeaScale.Portal.Scim.Groups;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+
 using IdeaScale.Portal.Scim.Compatibility;
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Protocol;

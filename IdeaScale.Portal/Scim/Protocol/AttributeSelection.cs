@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+
 using IdeaScale.Portal.Scim.Schema;
 
 namespace IdeaScale.Portal.Scim.Protocol;

@@ -4,6 +4,7 @@ using System.Linq.Expressions;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Schema;
 

@@ -1,6 +1,7 @@
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Filtering;
 using IdeaScale.Portal.Scim.Schema;
+
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 

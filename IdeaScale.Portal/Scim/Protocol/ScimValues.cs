@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+
 using IdeaScale.Portal.Scim.Compatibility;
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Schema;

@@ -58,6 +58,18 @@ public sealed record ScimResourceType(
 
         var attribute = schema.Attribute(attrName)
             ?? (ReferenceEquals(schema, Core) ? Common.FirstOrDefault(a => string.Equals(a.Name, attrName, StringComparison.OrdinalIgnoreCase)) : null);
+        if (attribute is null && ReferenceEquals(schema, Core) && !path.StartsWith("urn:", StringComparison.OrdinalIgnoreCase))
+        {
+            // EntraUnqualifiedExtensionAttribute (see Compatibility/IdpQuirks): Entra filters on "manager eq ..."
+            // without the enterprise URN. An unqualified name no core attribute has resolves to the one extension
+            // attribute of that name, when exactly one extension has it.
+            var candidates = Extensions.Select(e => (Schema: e, Attribute: e.Attribute(attrName))).Where(c => c.Attribute is not null).ToList();
+            if (candidates.Count == 1)
+            {
+                (schema, attribute) = candidates[0];
+            }
+        }
+
         if (attribute is null)
         {
             return null;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+
 using IdeaScale.Portal.Data.Interceptors;
 using IdeaScale.Portal.Scim.Auth;
 using IdeaScale.Portal.Scim.Errors;
@@ -6,6 +7,7 @@ using IdeaScale.Portal.Scim.Logging;
 using IdeaScale.Portal.Scim.Patching;
 using IdeaScale.Portal.Scim.Protocol;
 using IdeaScale.Portal.Scim.Schema;
+
 using Microsoft.EntityFrameworkCore;
 
 namespace IdeaScale.Portal.Scim.Users;

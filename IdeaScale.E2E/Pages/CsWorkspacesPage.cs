@@ -1,0 +1,35 @@
+using Microsoft.Playwright;
+
+namespace IdeaScale.E2E.Pages;
+
+/// <summary>The customer-success console at /customer-success/workspaces.</summary>
+public sealed class CsWorkspacesPage(IPage page)
+{
+    public async Task GotoAsync()
+    {
+        await page.GotoAsync("/customer-success/workspaces");
+        await LoginPage.WaitForCircuitAsync(page);
+        await page.GetByRole(AriaRole.Heading, new() { Name = "Workspaces", Exact = true }).WaitForAsync();
+    }
+
+    public ILocator ScimSwitch(string workspaceName) =>
+        page.GetByRole(AriaRole.Switch, new() { Name = $"SCIM enabled for {workspaceName}", Exact = true });
+
+    /// <summary>Flips the workspace's SCIM switch, confirms, and waits for the result snackbar.</summary>
+    public async Task SetScimAsync(string workspaceName, bool enabled, string? screenshotOfConfirmation = null)
+    {
+        var toggle = ScimSwitch(workspaceName);
+        Assert.Equal(!enabled, await toggle.IsCheckedAsync());
+        await toggle.ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        await dialog.GetByText(enabled ? $"Enable SCIM for {workspaceName}?" : $"Disable SCIM for {workspaceName}?").WaitForAsync();
+        if (screenshotOfConfirmation is not null)
+        {
+            await AppHost.PortalAppHost.ScreenshotAsync(page, screenshotOfConfirmation);
+        }
+
+        await dialog.GetByRole(AriaRole.Button, new() { Name = enabled ? "Enable SCIM" : "Disable SCIM", Exact = true }).ClickAsync();
+        await page.GetByText(enabled ? $"SCIM enabled for {workspaceName}." : $"SCIM disabled for {workspaceName}.").WaitForAsync();
+        await Assertions.Expect(toggle).ToBeCheckedAsync(new() { Checked = enabled });
+    }
+}

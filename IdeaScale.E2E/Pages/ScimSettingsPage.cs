@@ -1,0 +1,62 @@
+using Microsoft.Playwright;
+
+namespace IdeaScale.E2E.Pages;
+
+/// <summary>Manage Workspace › Security › Authentication › Single Sign On › SCIM. Selectors use the promised accessible names.</summary>
+public sealed class ScimSettingsPage(IPage page)
+{
+    public static string PathFor(string slug) => $"/workspaces/{slug}/manage/security/authentication/sso/scim";
+
+    public async Task GotoAsync(string slug)
+    {
+        await page.GotoAsync(PathFor(slug));
+        await LoginPage.WaitForCircuitAsync(page);
+        await Heading.WaitForAsync();
+    }
+
+    public ILocator Heading => page.GetByRole(AriaRole.Heading, new() { Name = "SCIM provisioning" });
+    public ILocator BaseUrl => page.GetByTestId("scim-base-url");
+    public ILocator Token => page.GetByTestId("scim-token");
+    public ILocator NewToken => page.GetByTestId("new-token");
+
+    private ILocator Button(string name) => page.GetByRole(AriaRole.Button, new() { Name = name, Exact = true });
+
+    public async Task CopyBaseUrlAsync()
+    {
+        await Button("Copy SCIM base URL").ClickAsync();
+        await page.GetByText("SCIM base URL copied.").WaitForAsync();
+    }
+
+    public async Task CopyTokenAsync()
+    {
+        await Button("Copy SCIM token").ClickAsync();
+        await page.GetByText("SCIM token copied.").WaitForAsync();
+    }
+
+    /// <summary>Clicks "Show SCIM token" and returns the revealed token.</summary>
+    public async Task<string> ShowTokenAsync()
+    {
+        await Button("Show SCIM token").ClickAsync();
+        await Button("Hide SCIM token").WaitForAsync();
+        return (await Token.InnerTextAsync()).Trim();
+    }
+
+    /// <summary>Regenerates through the dialog with the given grace option label; returns the new token shown prominently.</summary>
+    public async Task<string> RegenerateAsync(string graceLabel, string? screenshot = null)
+    {
+        await Button("Regenerate SCIM token").ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        await dialog.GetByText("Provisioning stops until your identity provider gets the new token").WaitForAsync();
+        await dialog.GetByText(graceLabel, new() { Exact = true }).ClickAsync();
+        if (screenshot is not null)
+        {
+            await AppHost.PortalAppHost.ScreenshotAsync(page, screenshot);
+        }
+
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Regenerate", Exact = true }).ClickAsync();
+        await NewToken.WaitForAsync();
+        return (await NewToken.InnerTextAsync()).Trim();
+    }
+
+    public Task<string> ReadClipboardAsync() => page.EvaluateAsync<string>("() => navigator.clipboard.readText()");
+}

@@ -1,0 +1,88 @@
+using AngleSharp.Dom;
+
+using Bunit;
+
+using Microsoft.EntityFrameworkCore;
+
+using WorkspacesPage = IdeaScale.Portal.Components.Pages.CustomerSuccess.Workspaces;
+
+namespace IdeaScale.Portal.Tests.Components;
+
+/// <summary>The customer-success console: every workspace, the SCIM switch, its confirmation and its gating on SSO.</summary>
+public sealed class CustomerSuccessWorkspacesTests : PortalComponentContext
+{
+    /// <summary>The switch input whose accessible name (aria-labelledby) is <paramref name="name"/>.</summary>
+    private static IElement Switch(IRenderedComponent<WorkspacesPage> cut, string name)
+    {
+        var label = cut.FindAll("span[id]").Single(s => s.TextContent == name);
+        var input = cut.Find($"input[aria-labelledby='{label.Id}']");
+        Assert.Equal("switch", input.GetAttribute("role"));
+        return input;
+    }
+
+    [Fact]
+    public void Render_AsCsm_ListsEveryWorkspaceWithSsoScimAndCsm()
+    {
+        SignInAs(DemoSeeder.CsmEmail, roles: Roles.CustomerSuccess);
+
+        var cut = Render<WorkspacesPage>();
+
+        cut.WaitForAssertion(() => Assert.Equal(3, cut.FindAll("tbody tr").Count));
+        Assert.Contains("Ideas Demo", cut.Markup, StringComparison.Ordinal);
+        Assert.Contains("Acme Innovation", cut.Markup, StringComparison.Ordinal);
+        Assert.Contains("No SSO Community", cut.Markup, StringComparison.Ordinal);
+        Assert.Contains("Casey Success (CSM)", cut.Markup, StringComparison.Ordinal);
+        Assert.Contains("Unassigned", cut.Markup, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_WorkspaceWithoutSso_SwitchDisabledWithExplanation()
+    {
+        SignInAs(DemoSeeder.CsmEmail, roles: Roles.CustomerSuccess);
+
+        var cut = Render<WorkspacesPage>();
+
+        cut.WaitForAssertion(() => Switch(cut, "SCIM enabled for No SSO Community"));
+        Assert.True(Switch(cut, "SCIM enabled for No SSO Community").HasAttribute("disabled"));
+        Assert.False(Switch(cut, "SCIM enabled for Ideas Demo").HasAttribute("disabled"));
+        Assert.Contains("only after the workspace's admins activate single sign-on", cut.Find("[data-testid=scim-blocked-nosso]").TextContent, StringComparison.Ordinal);
+        Assert.Empty(cut.FindAll("[data-testid=scim-blocked-ides]"));
+    }
+
+    [Fact]
+    public void ToggleScim_Confirmed_DisablesScimAndAudits()
+    {
+        SignInAs(DemoSeeder.CsmEmail, roles: Roles.CustomerSuccess);
+        var cut = Render<WorkspacesPage>();
+        cut.WaitForAssertion(() => Switch(cut, "SCIM enabled for Ideas Demo"));
+
+        Switch(cut, "SCIM enabled for Ideas Demo").Change(false);
+        Providers.WaitForAssertion(() => Assert.Contains("Disable SCIM for Ideas Demo?", Providers.Markup, StringComparison.Ordinal));
+        Providers.FindAll("button").Single(b => b.TextContent.Trim() == "Disable SCIM").Click();
+
+        cut.WaitForAssertion(() =>
+        {
+            using var db = Db();
+            Assert.False(db.Workspaces.Include(w => w.Scim).Single(w => w.Slug == "ides").Scim!.Enabled);
+        });
+        using var audit = Db();
+        Assert.True(audit.ProvisioningEvents.Any(e => e.Operation == ProvisioningOperation.ScimDisabled && e.Actor == DemoSeeder.CsmEmail && e.Outcome == EventOutcome.Success));
+    }
+
+    [Fact]
+    public void ToggleScim_Cancelled_ChangesNothing()
+    {
+        SignInAs(DemoSeeder.CsmEmail, roles: Roles.CustomerSuccess);
+        var cut = Render<WorkspacesPage>();
+        cut.WaitForAssertion(() => Switch(cut, "SCIM enabled for Ideas Demo"));
+
+        Switch(cut, "SCIM enabled for Ideas Demo").Change(false);
+        Providers.WaitForAssertion(() => Assert.Contains("Disable SCIM for Ideas Demo?", Providers.Markup, StringComparison.Ordinal));
+        Providers.FindAll("button").Single(b => b.TextContent.Trim() == "Cancel").Click();
+
+        Providers.WaitForAssertion(() => Assert.DoesNotContain("Disable SCIM for Ideas Demo?", Providers.Markup, StringComparison.Ordinal));
+        using var db = Db();
+        Assert.True(db.Workspaces.Include(w => w.Scim).Single(w => w.Slug == "ides").Scim!.Enabled);
+        Assert.False(db.ProvisioningEvents.Any(e => e.Operation == ProvisioningOperation.ScimDisabled));
+    }
+}

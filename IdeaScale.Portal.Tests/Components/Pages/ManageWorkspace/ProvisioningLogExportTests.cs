@@ -1,0 +1,146 @@
+using System.Net;
+using IdeaScale.Portal.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace IdeaScale.Portal.Tests.Components.Pages.ManageWorkspace;
+
+/// <summary>One app for the export tests, with hostile log rows added once.</summary>
+public sealed class ExportFixture : IDisposable
+{
+    public PortalFactory Factory { get; } = new();
+
+    public void Dispose() => Factory.Dispose();
+}
+
+public sealed class ProvisioningLogExportTests : IClassFixture<ExportFixture>
+{
+    private const string ExportPath = "/workspaces/ides/manage/provisioning-log/export.csv";
+    private readonly PortalFactory factory;
+
+    public ProvisioningLogExportTests(ExportFixture fixture)
+    {
+        factory = fixture.Factory;
+        SeedHostileEventsOnce().GetAwaiter().GetResult();
+    }
+
+    [Fact]
+    public async Task Export_AsWorkspaceAdmin_ReturnsCsvWithHeaderAndEveryEventOfTheWorkspace()
+    {
+        using var client = await FormSignIn.SignedInClientAsync(factory, "admin@ides.example", PortalFactory.AdminPassword);
+
+        var response = await client.GetAsync(ExportPath);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("attachment", response.Content.Headers.ContentDisposition?.ToString() ?? "", StringComparison.Ordinal);
+        var lines = SplitLines(await response.Content.ReadAsStringAsync());
+        Assert.Equal("OccurredAtUtc,ActorKind,Actor,Operation,Outcome,Method,Path,ResourceType,ResourceId,StatusCode,DurationMs,ClientIp,Summary", lines[0]);
+        Assert.Equal(await CountAsync(slug: "ides"), lines.Count - 1);
+        Assert.DoesNotContain(lines, l => l.Contains("acme-only-event", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Export_CellsStartingWithFormulaCharacters_ArePrefixedWithQuote()
+    {
+        using var client = await FormSignIn.SignedInClientAsync(factory, "admin@ides.example", PortalFactory.AdminPassword);
+
+        var csv = await client.GetStringAsync(ExportPath + "?text=hostile");
+
+        var lines = SplitLines(csv);
+        Assert.Equal(2, lines.Count);
+        var row = lines[1];
+        Assert.Contains(",'@evil.example,", row, StringComparison.Ordinal);
+        Assert.Contains("\"'=HYPERLINK(\"\"http://x.example\"\",\"\"hostile\"\")\"", row, StringComparison.Ordinal);
+        Assert.Contains(",'-1+1,", row, StringComparison.Ordinal);
+        Assert.Contains(",'+ip,", row, StringComparison.Ordinal);
+        Assert.DoesNotContain(",=", row, StringComparison.Ordinal);
+        Assert.DoesNotContain(",@", row, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Export_WithOutcomeFilter_ReturnsOnlyMatchingRows()
+    {
+        using var client = await FormSignIn.SignedInClientAsync(factory, "admin@ides.example", PortalFactory.AdminPassword);
+
+        var lines = SplitLines(await client.GetStringAsync(ExportPath + "?outcome=Failure"));
+
+        var failures = await CountAsync("ides", EventOutcome.Failure);
+        Assert.True(failures > 0);
+        Assert.Equal(failures, lines.Count - 1);
+        Assert.All(lines.Skip(1), l => Assert.Contains(",Failure,", l, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Export_AsAdminOfAnotherWorkspace_Returns404()
+    {
+        using var client = await FormSignIn.SignedInClientAsync(factory, "admin@acme.example", PortalFactory.AdminPassword);
+
+        var response = await client.GetAsync(ExportPath);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.DoesNotContain("OccurredAtUtc", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Export_Anonymous_RedirectsToSignIn()
+    {
+        using var client = FormSignIn.NewClient(factory);
+
+        var response = await client.GetAsync(ExportPath);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Contains("/Account/Login", response.Headers.Location!.ToString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static List<string> SplitLines(string csv) =>
+        csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).ToList();
+
+    private async Task<int> CountAsync(string slug, EventOutcome? outcome = null)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
+        return await db.ProvisioningEvents.CountAsync(e => e.WorkspaceId == db.Workspaces.Single(w => w.Slug == slug).Id
+            && (outcome == null || e.Outcome == outcome));
+    }
+
+    private async Task SeedHostileEventsOnce()
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
+        if (await db.ProvisioningEvents.AnyAsync(e => e.Actor == "@evil.example"))
+        {
+            return;
+        }
+
+        var ides = await db.Workspaces.SingleAsync(w => w.Slug == "ides");
+        var acme = await db.Workspaces.SingleAsync(w => w.Slug == "acme");
+        db.ProvisioningEvents.Add(new ProvisioningEvent
+        {
+            WorkspaceId = ides.Id,
+            OccurredAt = DateTime.UtcNow,
+            ActorKind = ActorKind.IdentityProvider,
+            Actor = "@evil.example",
+            Operation = ProvisioningOperation.Update,
+            Outcome = EventOutcome.Success,
+            Method = "PATCH",
+            Path = "/scim/v2/Users/hostile",
+            ResourceType = "User",
+            ResourceId = "-1+1",
+            StatusCode = 200,
+            ClientIp = "+ip",
+            Summary = "=HYPERLINK(\"http://x.example\",\"hostile\")",
+        });
+        db.ProvisioningEvents.Add(new ProvisioningEvent
+        {
+            WorkspaceId = acme.Id,
+            OccurredAt = DateTime.UtcNow,
+            ActorKind = ActorKind.IdentityProvider,
+            Actor = "Okta",
+            Operation = ProvisioningOperation.Create,
+            Outcome = EventOutcome.Success,
+            Summary = "acme-only-event",
+        });
+        await db.SaveChangesAsync();
+    }
+}

@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Security.Claims;
+
+using Bunit;
+
+using IdeaScale.Portal.Tests.Infrastructure;
+using IdeaScale.Portal.Workspaces;
+
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+using MudBlazor;
+using MudBlazor.Services;
+
+namespace IdeaScale.Portal.Tests.Components;
+
+/// <summary>
+/// bUnit context wired to the real app's services on a real, freshly seeded SQLite file (a <see cref="PortalFactory"/>
+/// per test): the same DbContext factory, Data Protection keys, ScimAdministration and SsoSettings the running portal uses.
+/// Renders as interactive server, with MudBlazor services and the popover/dialog/snackbar providers.
+/// </summary>
+public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
+{
+    protected PortalComponentContext()
+    {
+        App = new PortalFactory();
+        var root = App.Services;
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices();
+        Services.AddSingleton(root.GetRequiredService<TimeProvider>());
+        Services.AddSingleton(root.GetRequiredService<IDbContextFactory<PortalDbContext>>());
+        Services.AddSingleton(root.GetRequiredService<IDataProtectionProvider>());
+        Services.AddSingleton(root.GetRequiredService<RecentSignIn>());
+        Services.AddSingleton(root.GetRequiredService<SsoSettings>());
+        Services.AddScoped(_ => ActivatorUtilities.CreateInstance<ScimAdministration>(root));
+        auth = AddAuthorization();
+        SetRendererInfo(new RendererInfo("Server", true));
+    }
+
+    private readonly Bunit.TestDoubles.BunitAuthorizationContext auth;
+    private IRenderedComponent<IComponent>? providers;
+
+    private void RenderProviders()
+    {
+        providers ??= Render(builder =>
+        {
+            builder.OpenComponent<MudPopoverProvider>(0);
+            builder.CloseComponent();
+            builder.OpenComponent<MudDialogProvider>(1);
+            builder.CloseComponent();
+            builder.OpenComponent<MudSnackbarProvider>(2);
+            builder.CloseComponent();
+        });
+    }
+
+    protected PortalFactory App { get; }
+
+    /// <summary>Where dialogs and snackbars render.</summary>
+    protected IRenderedComponent<IComponent> Providers => providers ?? throw new InvalidOperationException("Call SignInAs first.");
+
+    protected PortalDbContext Db() => App.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext();
+
+    /// <summary>Signs the test in as a seeded account; <paramref name="signedInAgo"/> sets the auth_time claim.</summary>
+    protected void SignInAs(string email, TimeSpan? signedInAgo = null, params string[] roles)
+    {
+        using var db = Db();
+        var user = db.Users.Single(u => u.Email == email);
+        var authTime = DateTimeOffset.UtcNow - (signedInAgo ?? TimeSpan.FromMinutes(1));
+        auth.SetAuthorized(email);
+        auth.SetRoles(roles);
+        auth.SetClaims(
+            new Claim(ClaimTypes.NameIdentifier, user.Id),
+            new Claim(ClaimTypes.Email, email),
+            new Claim(RecentSignIn.AuthTimeClaim, authTime.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)));
+        RenderProviders();
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // MudBlazor's services are IAsyncDisposable only, so the context is disposed asynchronously.
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        await App.DisposeAsync();
+    }
+}

@@ -1,0 +1,155 @@
+using System.Text.RegularExpressions;
+using IdeaScale.Portal.Tests.Infrastructure;
+using IdeaScale.Portal.Workspaces;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace IdeaScale.Portal.Tests.Workspaces;
+
+public sealed partial class MemberDirectoryTests : IDisposable
+{
+    private readonly PortalFactory factory = new(null, new Dictionary<string, string?>
+    {
+        ["Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command"] = "Information",
+    });
+
+    private MemberDirectory Directory => factory.Services.GetRequiredService<MemberDirectory>();
+
+    public static TheoryData<MemberSort, bool> Sorts()
+    {
+        var data = new TheoryData<MemberSort, bool>();
+        foreach (var sort in Enum.GetValues<MemberSort>())
+        {
+            data.Add(sort, false);
+            data.Add(sort, true);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Sorts))]
+    public async Task MembersSql_EverySortOrder_IsServedByAnIndexWithoutTempSort(MemberSort sort, bool descending)
+    {
+        var workspaceId = (await Directory.WorkspaceIdAsync("ides"))!.Value;
+
+        var plan = await QueryPlanAsync(await Directory.MembersSqlAsync(workspaceId, new MemberQuery(null, sort, descending, 3, 25)));
+
+        Assert.Contains("INDEX", plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("TEMP B-TREE", plan, StringComparison.Ordinal);
+        Assert.Contains("LIMIT", await Directory.MembersSqlAsync(workspaceId, new MemberQuery(null, sort, descending, 3, 25)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MembersAsync_FullPage_RunsFourQueriesWhateverThePageSize()
+    {
+        var workspaceId = (await Directory.WorkspaceIdAsync("ides"))!.Value;
+        await using (var db = await NewDbAsync())
+        {
+            var group = await db.Groups.SingleAsync(g => g.WorkspaceId == workspaceId && g.DisplayName == "Research");
+            for (var i = 0; i < 60; i++)
+            {
+                var m = new WorkspaceMember { WorkspaceId = workspaceId, UserName = $"bulk-{i:000}@ides.example" };
+                m.Values.Add(new MemberValue { Kind = MemberValueKind.Email, Value = m.UserName, Primary = true });
+                db.Members.Add(m);
+                db.GroupMemberships.Add(new GroupMembership { GroupId = group.Id, MemberId = m.Id, MemberType = GroupMemberType.User, WorkspaceId = workspaceId });
+            }
+
+            await db.SaveChangesAsync();
+        }
+
+        var before = CommandCount();
+        var page = await Directory.MembersAsync(workspaceId, new MemberQuery("bulk-", MemberSort.UserName, false, 0, 50));
+        var queries = CommandCount() - before;
+
+        Assert.Equal(60, page.TotalItems);
+        Assert.Equal(50, page.Items.Count);
+        Assert.All(page.Items, r => Assert.Equal(r.UserName, r.PrimaryEmail));
+        Assert.All(page.Items, r => Assert.Equal("Research", Assert.Single(r.Groups).DisplayName));
+        Assert.Equal(4, queries); // count, page, the page's emails, the page's groups
+    }
+
+    [Fact]
+    public async Task MembersAsync_SearchWithLikeWildcards_MatchesThemLiterally()
+    {
+        var workspaceId = (await Directory.WorkspaceIdAsync("ides"))!.Value;
+
+        Assert.Equal(0, (await Directory.MembersAsync(workspaceId, new MemberQuery("%", MemberSort.UserName, false, 0, 25))).TotalItems);
+        Assert.Equal(0, (await Directory.MembersAsync(workspaceId, new MemberQuery("_", MemberSort.UserName, false, 0, 25))).TotalItems);
+        var byEmail = await Directory.MembersAsync(workspaceId, new MemberQuery("LOVELACE@IDES", MemberSort.UserName, false, 0, 25));
+        Assert.Equal("ada.lovelace@ides.example", Assert.Single(byEmail.Items).UserName);
+    }
+
+    [Fact]
+    public async Task MembersAsync_OtherWorkspace_SeesNoneOfIdesMembers()
+    {
+        var acme = (await Directory.WorkspaceIdAsync("acme"))!.Value;
+        var idesMember = (await Directory.MembersAsync((await Directory.WorkspaceIdAsync("ides"))!.Value, new MemberQuery(null, MemberSort.UserName, false, 0, 1))).Items[0];
+
+        Assert.Equal(0, (await Directory.MembersAsync(acme, new MemberQuery(null, MemberSort.UserName, false, 0, 25))).TotalItems);
+        Assert.Null(await Directory.MemberAsync(acme, idesMember.Id));
+    }
+
+    [Fact]
+    public async Task GroupsAsync_DemoWorkspace_CountsMembersInSqlAndPagesGroupMembers()
+    {
+        var workspaceId = (await Directory.WorkspaceIdAsync("ides"))!.Value;
+
+        var groups = await Directory.GroupsAsync(workspaceId, null, 0, 25);
+
+        Assert.Equal([("Engineering", 4), ("Research", 2)], groups.Items.Select(g => (g.DisplayName, g.MemberCount)));
+        var engineering = groups.Items[0];
+        var first = await Directory.GroupMembersAsync(workspaceId, engineering.Id, 0, 3);
+        var second = await Directory.GroupMembersAsync(workspaceId, engineering.Id, 1, 3);
+        Assert.Equal(4, first.TotalItems);
+        Assert.Equal(3, first.Items.Count);
+        Assert.Single(second.Items);
+        Assert.Equal(
+            ["barbara.liskov@ides.example", "grace.hopper@ides.example", "katherine.johnson@ides.example", "tim.berners-lee@ides.example"],
+            first.Items.Concat(second.Items).Select(m => m.UserName));
+    }
+
+    public void Dispose() => factory.Dispose();
+
+    private int CommandCount() => factory.Logs.Lines.Count(l => l.Contains("Executed DbCommand", StringComparison.Ordinal));
+
+    private async Task<PortalDbContext> NewDbAsync() =>
+        await factory.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
+
+    /// <summary>SQLite's EXPLAIN QUERY PLAN for the SQL that EF's ToQueryString printed (".param set" lines become parameters).</summary>
+    private async Task<string> QueryPlanAsync(string printed)
+    {
+        await using var connection = new SqliteConnection($"Data Source={factory.DatabasePath}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        var sql = new List<string>();
+        foreach (var line in printed.Split('\n'))
+        {
+            var param = ParamLine().Match(line);
+            if (param.Success)
+            {
+                var value = param.Groups[2].Value.Trim();
+                command.Parameters.AddWithValue(param.Groups[1].Value,
+                    value.StartsWith('\'') ? value.Trim('\'') : long.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                sql.Add(line);
+            }
+        }
+
+        command.CommandText = "EXPLAIN QUERY PLAN " + string.Join('\n', sql);
+        var plan = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            plan.Add(reader.GetString(3));
+        }
+
+        return string.Join('\n', plan);
+    }
+
+    [GeneratedRegex(@"^\.param set (@\w+) (.+)$")]
+    private static partial Regex ParamLine();
+}
