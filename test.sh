@@ -42,6 +42,12 @@ if ! dotnet build IdeaScale.Portal.sln -c Debug -nologo -clp:ErrorsOnly; then
   exit 1
 fi
 
+# Code style: .editorconfig is enforced (whitespace, imports, style rules).
+if ! dotnet format IdeaScale.Portal.sln --no-restore --verify-no-changes >"$results/format.log" 2>&1; then
+  head -n 40 "$results/format.log"
+  fail_step "dotnet format --verify-no-changes"
+fi
+
 # The model and the committed migrations must agree.
 if ! dotnet ef migrations has-pending-model-changes -p IdeaScale.Portal --no-build >"$results/ef.log" 2>&1; then
   cat "$results/ef.log"

@@ -1,5 +1,6 @@
+global using System.Diagnostics.CodeAnalysis;
+
 global using Microsoft.AspNetCore.Builder;
 global using Microsoft.AspNetCore.Hosting;
 global using Microsoft.AspNetCore.Http;
 global using Microsoft.Extensions.Logging;
-global using System.Diagnostics.CodeAnalysis;

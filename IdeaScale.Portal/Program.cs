@@ -3,6 +3,7 @@ using IdeaScale.Portal.Components.Pages.ManageWorkspace;
 using IdeaScale.Portal.Health;
 using IdeaScale.Portal.Scim;
 using IdeaScale.Portal.Workspaces;
+
 using MudBlazor.Services;
 
 // Composition only: each feature registers and maps itself.

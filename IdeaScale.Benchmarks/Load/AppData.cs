@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+
 using Microsoft.Data.Sqlite;
 
 namespace IdeaScale.Benchmarks.Load;
@@ -83,9 +84,17 @@ internal sealed class AppDatabase(string path)
 
         var overrides = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["Id"] = "$id", ["UserName"] = "$userName", ["NormalizedUserName"] = "upper($userName)", ["ExternalId"] = "$externalId",
-            ["NameFormatted"] = "$formatted", ["FamilyName"] = "$family", ["DisplayName"] = "$formatted", ["EmployeeNumber"] = "$number",
-            ["Created"] = "$now", ["LastModified"] = "$now", ["Version"] = "1",
+            ["Id"] = "$id",
+            ["UserName"] = "$userName",
+            ["NormalizedUserName"] = "upper($userName)",
+            ["ExternalId"] = "$externalId",
+            ["NameFormatted"] = "$formatted",
+            ["FamilyName"] = "$family",
+            ["DisplayName"] = "$formatted",
+            ["EmployeeNumber"] = "$number",
+            ["Created"] = "$now",
+            ["LastModified"] = "$now",
+            ["Version"] = "1",
         };
         var memberColumns = Columns(connection, "Members");
         var valueColumns = Columns(connection, "MemberValues").Where(c => c != "Id").ToList();

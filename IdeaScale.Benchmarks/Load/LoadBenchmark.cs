@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Security.Cryptography;
+
 using IdeaScale.Benchmarks.Reference;
+
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace IdeaScale.Benchmarks.Load;

@@ -1,7 +1,9 @@
 using BenchmarkDotNet.Attributes;
+
 using IdeaScale.Portal.Data;
 using IdeaScale.Portal.Data.Entities;
 using IdeaScale.Portal.Scim.Filtering;
+
 using Microsoft.EntityFrameworkCore;
 
 namespace IdeaScale.Benchmarks.Micro;

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+
 using BenchmarkDotNet.Attributes;
+
 using IdeaScale.Portal.Data.Entities;
 using IdeaScale.Portal.Scim.Groups;
 using IdeaScale.Portal.Scim.Patching;

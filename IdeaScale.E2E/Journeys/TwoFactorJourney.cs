@@ -1,6 +1,7 @@
 using IdeaScale.E2E.AppHost;
 using IdeaScale.E2E.Pages;
 using IdeaScale.Portal.Security;
+
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;

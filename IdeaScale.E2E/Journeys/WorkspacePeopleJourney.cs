@@ -1,5 +1,6 @@
 using IdeaScale.E2E.AppHost;
 using IdeaScale.E2E.Pages;
+
 using Microsoft.Playwright;
 
 namespace IdeaScale.E2E.Journeys;

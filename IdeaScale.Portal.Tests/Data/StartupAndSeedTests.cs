@@ -1,6 +1,8 @@
 using System.Net;
+
 using IdeaScale.Portal.Tests.Infrastructure;
 using IdeaScale.Portal.Workspaces;
+
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

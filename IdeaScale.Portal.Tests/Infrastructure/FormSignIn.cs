@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
+
 using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace IdeaScale.Portal.Tests.Infrastructure;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
@@ -37,6 +38,8 @@ public class PortalFactory : WebApplicationFactory<Program>
             ["Seed:CsmPassword"] = CsmPassword,
             ["Seed:Workspaces:ides:ScimToken"] = IdesToken,
             ["Seed:Workspaces:acme:ScimToken"] = AcmeToken,
+            // Tests count provisioning events exactly; the sample history is switched on where a test wants it.
+            ["Seed:DemoProvisioningLog"] = "false",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {

@@ -1,6 +1,8 @@
 using System.Net;
+
 using IdeaScale.Portal.Components.Account;
 using IdeaScale.Portal.Tests.Infrastructure;
+
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;

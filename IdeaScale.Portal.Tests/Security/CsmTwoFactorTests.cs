@@ -1,5 +1,7 @@
 using System.Security.Claims;
+
 using IdeaScale.Portal.Tests.Infrastructure;
+
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Hosting;

@@ -1,6 +1,8 @@
 using System.Text.RegularExpressions;
+
 using IdeaScale.Portal.Tests.Infrastructure;
 using IdeaScale.Portal.Workspaces;
+
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,6 @@
 using IdeaScale.Portal.Tests.Scim.Auth;
 using IdeaScale.Portal.Workspaces;
+
 using Microsoft.EntityFrameworkCore;
 
 namespace IdeaScale.Portal.Tests.Workspaces;
@@ -50,8 +51,18 @@ public sealed class ProvisioningLogTests : IClassFixture<ProvisioningLogTests.Se
 
         private static ProvisioningEvent Row(Guid ws, DateTime at, ProvisioningOperation op, EventOutcome outcome, string path, string summary) => new()
         {
-            WorkspaceId = ws, OccurredAt = at, ActorKind = ActorKind.IdentityProvider, Actor = "Okta", Operation = op, Outcome = outcome,
-            Method = "POST", Path = path, ResourceType = "User", ResourceId = path.Split('/')[^1], StatusCode = outcome == EventOutcome.Success ? 201 : 400, Summary = summary,
+            WorkspaceId = ws,
+            OccurredAt = at,
+            ActorKind = ActorKind.IdentityProvider,
+            Actor = "Okta",
+            Operation = op,
+            Outcome = outcome,
+            Method = "POST",
+            Path = path,
+            ResourceType = "User",
+            ResourceId = path.Split('/')[^1],
+            StatusCode = outcome == EventOutcome.Success ? 201 : 400,
+            Summary = summary,
         };
     }
 

@@ -3,6 +3,7 @@ using IdeaScale.Portal.Scim.Logging;
 using IdeaScale.Portal.Tests.Infrastructure;
 using IdeaScale.Portal.Tests.Scim.Auth;
 using IdeaScale.Portal.Workspaces;
+
 using Microsoft.EntityFrameworkCore;
 
 namespace IdeaScale.Portal.Tests.Workspaces;

@@ -1,4 +1,5 @@
 using IdeaScale.Portal.Data.Interceptors;
+
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+
 using IdeaScale.Portal.Workspaces;
+
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
@@ -18,6 +20,12 @@ public sealed class SeedOptions
 
     /// <summary>Password of the demo customer-success manager; generated and logged once when unset.</summary>
     public string? CsmPassword { get; set; }
+
+    /// <summary>
+    /// Seed a short sample provisioning history for ides (as if Entra had provisioned the demo directory), so the
+    /// provisioning-log page has something to show before any IdP has called.
+    /// </summary>
+    public bool DemoProvisioningLog { get; set; } = true;
 
     /// <summary>Per demo workspace (by slug): a fixed SCIM token and public URL.</summary>
     public Dictionary<string, SeedWorkspaceOptions> Workspaces { get; set; } = new(StringComparer.OrdinalIgnoreCase);
@@ -100,7 +108,10 @@ public sealed partial class DemoSeeder(
             {
                 AddDemoDirectory(workspace.Id);
                 await db.SaveChangesAsync(ct);
-                AddDemoProvisioningLog(workspace.Id, now);
+                if (seed.DemoProvisioningLog)
+                {
+                    AddDemoProvisioningLog(workspace.Id, now);
+                }
                 await db.SaveChangesAsync(ct);
             }
         }

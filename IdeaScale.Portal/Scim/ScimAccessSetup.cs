@@ -3,6 +3,7 @@ using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Limits;
 using IdeaScale.Portal.Scim.Logging;
 using IdeaScale.Portal.Workspaces;
+
 using Microsoft.AspNetCore.Authentication;
 
 namespace IdeaScale.Portal.Scim;

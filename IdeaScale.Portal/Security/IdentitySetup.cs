@@ -1,4 +1,5 @@
 using IdeaScale.Portal.Components.Account;
+
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Linq.Expressions;
+
 using IdeaScale.Portal.Scim.Schema;
 
 namespace IdeaScale.Portal.Workspaces;

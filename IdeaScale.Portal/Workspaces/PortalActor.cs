@@ -1,4 +1,5 @@
 using System.Security.Claims;
+
 using Microsoft.EntityFrameworkCore;
 
 namespace IdeaScale.Portal.Workspaces;

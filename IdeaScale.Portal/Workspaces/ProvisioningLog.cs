@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Security.Claims;
+
 using Microsoft.EntityFrameworkCore;
 
 namespace IdeaScale.Portal.Workspaces;

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Security.Claims;
+
 using IdeaScale.Portal.Scim.Logging;
 using IdeaScale.Portal.Scim.Protocol;
+
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 

@@ -1,5 +1,7 @@
 using System.Data.Common;
+
 using IdeaScale.Portal.Tests.Infrastructure;
+
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

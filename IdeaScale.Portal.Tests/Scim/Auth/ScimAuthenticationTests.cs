@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
+
 using IdeaScale.Portal.Scim.Auth;
 using IdeaScale.Portal.Tests.Infrastructure;
 

@@ -1,5 +1,6 @@
 using IdeaScale.Portal.Scim.Auth;
 using IdeaScale.Portal.Scim.Logging;
+
 using Microsoft.AspNetCore.Http;
 
 namespace IdeaScale.Portal.Tests.Scim.Auth;

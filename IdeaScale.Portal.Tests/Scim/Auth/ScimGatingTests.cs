@@ -1,6 +1,7 @@
 using IdeaScale.Portal.Scim.Auth;
 using IdeaScale.Portal.Tests.Infrastructure;
 using IdeaScale.Portal.Workspaces;
+
 using Microsoft.EntityFrameworkCore;
 
 namespace IdeaScale.Portal.Tests.Scim.Auth;

@@ -1,4 +1,5 @@
 using System.Net;
+
 using Microsoft.EntityFrameworkCore;
 
 namespace IdeaScale.Portal.Tests.Scim.Groups;

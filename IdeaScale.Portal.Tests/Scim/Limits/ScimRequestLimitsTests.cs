@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+
 using IdeaScale.Portal.Tests.Infrastructure;
 using IdeaScale.Portal.Tests.Scim.Auth;
 

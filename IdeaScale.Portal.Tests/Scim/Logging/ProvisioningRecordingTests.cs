@@ -1,10 +1,12 @@
 using System.Net.Http.Headers;
 using System.Text;
+
 using IdeaScale.Portal.Scim.Auth;
 using IdeaScale.Portal.Scim.Logging;
 using IdeaScale.Portal.Tests.Infrastructure;
 using IdeaScale.Portal.Tests.Scim.Auth;
 using IdeaScale.Portal.Workspaces;
+
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -122,8 +124,12 @@ public sealed class ProvisioningRecordingTests
             {
                 db.ProvisioningEvents.Add(new ProvisioningEvent
                 {
-                    OccurredAt = now.AddDays(-age), Actor = "Okta", ActorKind = ActorKind.IdentityProvider,
-                    Operation = ProvisioningOperation.List, Outcome = EventOutcome.Success, Summary = $"age {age}",
+                    OccurredAt = now.AddDays(-age),
+                    Actor = "Okta",
+                    ActorKind = ActorKind.IdentityProvider,
+                    Operation = ProvisioningOperation.List,
+                    Outcome = EventOutcome.Success,
+                    Summary = $"age {age}",
                 });
             }
 

@@ -1,5 +1,6 @@
 using IdeaScale.Portal.Tests.Infrastructure;
 using IdeaScale.Portal.Tests.Scim.Auth;
+
 using Microsoft.EntityFrameworkCore;
 
 namespace IdeaScale.Portal.Tests.Scim.Logging;

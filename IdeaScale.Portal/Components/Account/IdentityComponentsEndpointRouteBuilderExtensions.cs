@@ -1,5 +1,10 @@
 using System.Security.Claims;
 using System.Text.Json;
+
+using IdeaScale.Portal.Components.Account.Pages;
+using IdeaScale.Portal.Components.Account.Pages.Manage;
+using IdeaScale.Portal.Data;
+
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -7,9 +12,6 @@ using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Primitives;
-using IdeaScale.Portal.Components.Account.Pages;
-using IdeaScale.Portal.Components.Account.Pages.Manage;
-using IdeaScale.Portal.Data;
 
 namespace Microsoft.AspNetCore.Routing;
 

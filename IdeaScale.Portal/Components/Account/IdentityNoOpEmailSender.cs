@@ -1,6 +1,7 @@
+using IdeaScale.Portal.Data;
+
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.UI.Services;
-using IdeaScale.Portal.Data;
 
 namespace IdeaScale.Portal.Components.Account;
 

@@ -1,6 +1,7 @@
+using IdeaScale.Portal.Data;
+
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Identity;
-using IdeaScale.Portal.Data;
 
 namespace IdeaScale.Portal.Components.Account;
 

@@ -1,9 +1,11 @@
 using System.Security.Claims;
+
+using IdeaScale.Portal.Data;
+
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
-using IdeaScale.Portal.Data;
 
 namespace IdeaScale.Portal.Components.Account;
 

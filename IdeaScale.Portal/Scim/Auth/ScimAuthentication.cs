@@ -1,4 +1,5 @@
 using IdeaScale.Portal.Scim.Errors;
+
 using Microsoft.AspNetCore.Authentication;
 
 namespace IdeaScale.Portal.Scim.Auth;

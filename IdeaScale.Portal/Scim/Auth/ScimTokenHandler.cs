@@ -1,8 +1,10 @@
 using System.Security.Claims;
 using System.Text;
 using System.Text.Encodings.Web;
+
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Workspaces;
+
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 

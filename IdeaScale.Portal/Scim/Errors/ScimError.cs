@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+
 using IdeaScale.Portal.Scim.Protocol;
 
 namespace IdeaScale.Portal.Scim.Errors;

@@ -1,5 +1,7 @@
 using System.Text.Json;
+
 using IdeaScale.Portal.Scim.Protocol;
+
 using Microsoft.AspNetCore.Http.Features;
 
 namespace IdeaScale.Portal.Scim.Errors;

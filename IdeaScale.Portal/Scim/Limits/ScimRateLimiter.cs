@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+
 using IdeaScale.Portal.Scim.Auth;
 using IdeaScale.Portal.Scim.Errors;
+
 using Microsoft.Extensions.Options;
 
 namespace IdeaScale.Portal.Scim.Limits;

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 

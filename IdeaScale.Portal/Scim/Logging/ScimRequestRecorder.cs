@@ -1,5 +1,6 @@
 using IdeaScale.Portal.Scim.Auth;
 using IdeaScale.Portal.Scim.Errors;
+
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 

@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+
 using static IdeaScale.Portal.Scim.Protocol.ScimConstants;
 
 namespace IdeaScale.Portal.Scim.Schema;

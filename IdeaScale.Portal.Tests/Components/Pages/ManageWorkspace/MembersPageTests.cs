@@ -1,7 +1,10 @@
 using Bunit;
+
 using IdeaScale.Portal.Components.Pages.ManageWorkspace;
 using IdeaScale.Portal.Workspaces;
+
 using Microsoft.EntityFrameworkCore;
+
 using MudBlazor;
 
 namespace IdeaScale.Portal.Tests.Components.Pages.ManageWorkspace;

@@ -1,9 +1,13 @@
 using System.Security.Claims;
+
 using Bunit;
+
 using IdeaScale.Portal.Tests.Infrastructure;
 using IdeaScale.Portal.Workspaces;
+
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+
 using MudBlazor;
 using MudBlazor.Services;
 
@@ -17,7 +21,7 @@ public sealed class PortalPageContext : BunitContext
 {
     public PortalPageContext()
     {
-        App = new PortalFactory();
+        App = new PortalFactory(null, new Dictionary<string, string?> { ["Seed:DemoProvisioningLog"] = "true" });
         Services.AddMudServices();
         Services.AddSingleton(App.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>());
         Services.AddSingleton(App.Services.GetRequiredService<MemberDirectory>());

@@ -1,5 +1,7 @@
 using System.Net;
+
 using IdeaScale.Portal.Tests.Infrastructure;
+
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -8,7 +10,7 @@ namespace IdeaScale.Portal.Tests.Components.Pages.ManageWorkspace;
 /// <summary>One app for the export tests, with hostile log rows added once.</summary>
 public sealed class ExportFixture : IDisposable
 {
-    public PortalFactory Factory { get; } = new();
+    public PortalFactory Factory { get; } = new(null, new Dictionary<string, string?> { ["Seed:DemoProvisioningLog"] = "true" });
 
     public void Dispose() => Factory.Dispose();
 }

@@ -1,6 +1,9 @@
 using Bunit;
+
 using IdeaScale.Portal.Components.Pages.ManageWorkspace;
+
 using Microsoft.EntityFrameworkCore;
+
 using MudBlazor;
 
 namespace IdeaScale.Portal.Tests.Components.Pages.ManageWorkspace;
@@ -66,8 +69,13 @@ public sealed class ProvisioningLogPageTests : IAsyncDisposable
             var ides = await db.Workspaces.SingleAsync(w => w.Slug == "ides");
             db.ProvisioningEvents.Add(new ProvisioningEvent
             {
-                WorkspaceId = ides.Id, OccurredAt = new DateTime(2020, 3, 15, 10, 0, 0, DateTimeKind.Utc), Actor = "Okta",
-                ActorKind = ActorKind.IdentityProvider, Operation = ProvisioningOperation.Update, Outcome = EventOutcome.Success, Summary = "old event",
+                WorkspaceId = ides.Id,
+                OccurredAt = new DateTime(2020, 3, 15, 10, 0, 0, DateTimeKind.Utc),
+                Actor = "Okta",
+                ActorKind = ActorKind.IdentityProvider,
+                Operation = ProvisioningOperation.Update,
+                Outcome = EventOutcome.Success,
+                Summary = "old event",
             });
             return await db.SaveChangesAsync();
         });

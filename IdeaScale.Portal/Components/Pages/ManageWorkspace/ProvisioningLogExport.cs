@@ -1,5 +1,7 @@
 using System.Text;
+
 using IdeaScale.Portal.Workspaces;
+
 using Microsoft.AspNetCore.Authorization;
 
 namespace IdeaScale.Portal.Components.Pages.ManageWorkspace;

@@ -1,5 +1,7 @@
 using System.Globalization;
+
 using IdeaScale.Portal.Workspaces;
+
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace IdeaScale.Portal.Components.Pages.ManageWorkspace;
