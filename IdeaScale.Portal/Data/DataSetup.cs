@@ -3,6 +3,7 @@ using IdeaScale.Portal.Data.Interceptors;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace IdeaScale.Portal.Data;
 
@@ -18,16 +19,20 @@ public static class DataSetup
             builder.Environment.ContentRootPath);
 
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<AuditStampInterceptor>();
-        builder.Services.AddSingleton<SqlitePragmaInterceptor>();
+        builder.Services.AddSingleton<IInterceptor, AuditStampInterceptor>();
+        builder.Services.AddSingleton<IInterceptor, SqlitePragmaInterceptor>();
 
         // Blazor components take a factory (one short-lived context per operation); SCIM handlers and
         // Identity take the scoped context. Both come from one pool of contexts with the same options: a SCIM
         // request then reuses a context instead of building its internal services anew (measured by
         // IdeaScale.Benchmarks).
         builder.Services.AddPooledDbContextFactory<PortalDbContext>((sp, options) => options
-            .UseSqlite(connectionString)
-            .AddInterceptors(sp.GetRequiredService<AuditStampInterceptor>(), sp.GetRequiredService<SqlitePragmaInterceptor>()));
+            // A list in a query (ids.Contains(x)) is one JSON parameter, not one parameter per element: the SQL
+            // then stays the same for every list, so EF caches it instead of regenerating it on every execution
+            // (a third of a GET /Users/{id} before this, measured by IdeaScale.Benchmarks).
+            .UseSqlite(connectionString, sqlite => sqlite.UseParameterizedCollectionMode(ParameterTranslationMode.Parameter))
+            // Every feature's interceptors (audit stamps, SQLite pragmas, SCIM access-cache invalidation).
+            .AddInterceptors(sp.GetServices<IInterceptor>()));
         builder.Services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext());
 
         var keysPath = builder.Configuration["DataProtection:KeysPath"];

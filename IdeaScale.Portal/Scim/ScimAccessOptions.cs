@@ -11,6 +11,13 @@ public sealed class ScimAccessOptions
     /// <summary>Largest accepted request body; a larger one is answered 413 with a SCIM error.</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>
+    /// How long a token's credential and its workspace's SSO/SCIM state are kept in memory (0 = read the database
+    /// on every request). Changes made by this process take effect at once whatever the value; it bounds how long
+    /// another node sharing the database may keep accepting a token that was revoked there.
+    /// </summary>
+    public int AccessCacheSeconds { get; set; } = 10;
+
     public ScimRateLimitOptions RateLimit { get; set; } = new();
     public ProvisioningLogOptions ProvisioningLog { get; set; } = new();
     public LastUseOptions LastUse { get; set; } = new();

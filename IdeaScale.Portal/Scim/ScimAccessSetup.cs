@@ -26,6 +26,8 @@ public static class ScimAccessSetup
             .AddScheme<AuthenticationSchemeOptions, ScimTokenHandler>(ScimAuthenticationDefaults.TokenScheme, "SCIM workspace token", null);
 
         services.AddScoped<ScimWorkspaceLookup>();
+        services.AddSingleton<ScimAccessCache>();
+        services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor, ScimAccessInvalidator>();
         services.AddSingleton<ScimRateLimiter>();
 
         services.AddSingleton<ScimCredentialUsage>();

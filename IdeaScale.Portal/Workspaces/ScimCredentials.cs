@@ -15,6 +15,9 @@ public sealed class ScimCredentials(PortalDbContext db, IDataProtectionProvider 
 {
     public const string Prefix = "iscim_";
     private const int TokenBytes = 32;
+
+    /// <summary>Longest string considered as a token; anything longer is not one of ours.</summary>
+    public const int MaxTokenLength = 512;
     private readonly IDataProtector protector = protection.CreateProtector("IdeaScale.Portal.ScimToken.v1");
 
     /// <summary>A new token: the prefix plus 32 bytes from the CSPRNG, base64url encoded.</summary>
@@ -80,7 +83,7 @@ public sealed class ScimCredentials(PortalDbContext db, IDataProtectionProvider 
     /// </summary>
     public async Task<ScimCredential?> FindAsync(string token, CancellationToken ct = default)
     {
-        if (string.IsNullOrEmpty(token) || token.Length > 512)
+        if (string.IsNullOrEmpty(token) || token.Length > MaxTokenLength)
         {
             return null;
         }

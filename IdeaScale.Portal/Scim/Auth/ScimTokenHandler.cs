@@ -13,7 +13,8 @@ namespace IdeaScale.Portal.Scim.Auth;
 /// <summary>
 /// Authenticates a SCIM request by its workspace token, sent as <c>Authorization: Bearer &lt;token&gt;</c> or as
 /// HTTP Basic with the workspace slug as user name and the token as password. The token is looked up by its
-/// SHA-256 hash and compared in constant time (<see cref="ScimCredentials.FindAsync"/>); a token replaced without
+/// SHA-256 hash and compared in constant time (<see cref="ScimCredentials.FindAsync"/>, through
+/// <see cref="ScimAccessCache"/>); a token replaced without
 /// grace, or whose grace has ended, is unknown. When the request's Host is a known workspace host, the token must
 /// belong to that workspace. Failures carry no detail about which part was wrong and never include the token.
 /// </summary>
@@ -22,6 +23,7 @@ public sealed class ScimTokenHandler(
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     ScimCredentials credentials,
+    ScimAccessCache cache,
     ScimWorkspaceLookup workspaces) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     /// <summary>Longest Authorization header considered; a token is ~50 characters.</summary>
@@ -46,7 +48,7 @@ public sealed class ScimTokenHandler(
             return AuthenticateResult.Fail("Malformed Authorization header.");
         }
 
-        var credential = await credentials.FindAsync(token, Context.RequestAborted);
+        var credential = await FindAsync(token);
         if (credential is null)
         {
             return AuthenticateResult.Fail("Unknown or expired token.");
@@ -72,6 +74,22 @@ public sealed class ScimTokenHandler(
             ],
             Scheme.Name);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
+    }
+
+    /// <summary>
+    /// The credential of a presented token, from <see cref="ScimAccessCache"/> (keyed by the token's hash, never the
+    /// token) or the database; the final comparison is constant-time either way.
+    /// </summary>
+    private async Task<ScimCredentialFacts?> FindAsync(string token)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > ScimCredentials.MaxTokenLength)
+        {
+            return null;
+        }
+
+        var facts = await cache.GetCredentialAsync(ScimCredentials.Hash(token), async () =>
+            await credentials.FindAsync(token, Context.RequestAborted) is { } c ? new ScimCredentialFacts(c.Id, c.WorkspaceId, c.TokenHash, c.ExpiresAt) : null);
+        return facts is not null && ScimCredentials.Matches(token, facts.TokenHash) ? facts : null;
     }
 
     /// <summary>401 with a SCIM error body and a Bearer and a Basic challenge.</summary>

@@ -7,12 +7,12 @@ namespace IdeaScale.Portal.Scim.Auth;
 public sealed record ScimWorkspaceFacts(Guid Id, string Slug, string PublicUrl, bool SsoActive, bool ScimEnabled, bool HostAllowed);
 
 /// <summary>
-/// Reads <see cref="ScimWorkspaceFacts"/> in one query per request and keeps them for the rest of that request
-/// (scoped): <see cref="ScimTokenHandler"/> (slug, host binding) and <see cref="ScimAuthentication"/> (gating) share
-/// the read instead of querying the workspace three times. Nothing outlives the request, so switching SCIM or SSO
-/// off still stops the next request at once.
+/// Reads <see cref="ScimWorkspaceFacts"/> through <see cref="ScimAccessCache"/> (one query when they are not in
+/// memory) and keeps them for the rest of the request (scoped): <see cref="ScimTokenHandler"/> (slug, host
+/// binding) and <see cref="ScimAuthentication"/> (gating) share the read. Switching SCIM or SSO off clears the
+/// cache, so it still stops the next request at once.
 /// </summary>
-public sealed class ScimWorkspaceLookup(PortalDbContext db)
+public sealed class ScimWorkspaceLookup(PortalDbContext db, ScimAccessCache cache)
 {
     private (Guid WorkspaceId, string Host, ScimWorkspaceFacts? Facts)? read;
 
@@ -24,7 +24,13 @@ public sealed class ScimWorkspaceLookup(PortalDbContext db)
             return r.Facts;
         }
 
-        var facts = await db.Workspaces.AsNoTracking().Where(w => w.Id == workspaceId)
+        var facts = await cache.GetWorkspaceAsync(workspaceId, host, () => LoadAsync(workspaceId, host, ct));
+        read = (workspaceId, host, facts);
+        return facts;
+    }
+
+    private Task<ScimWorkspaceFacts?> LoadAsync(Guid workspaceId, string host, CancellationToken ct) =>
+        db.Workspaces.AsNoTracking().Where(w => w.Id == workspaceId)
             .Select(w => new ScimWorkspaceFacts(
                 w.Id,
                 w.Slug,
@@ -33,7 +39,4 @@ public sealed class ScimWorkspaceLookup(PortalDbContext db)
                 w.Scim != null && w.Scim.Enabled,
                 w.Host == host || !db.Workspaces.Any(other => other.Host == host)))
             .FirstOrDefaultAsync(ct);
-        read = (workspaceId, host, facts);
-        return facts;
-    }
 }

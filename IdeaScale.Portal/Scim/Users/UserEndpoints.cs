@@ -62,8 +62,7 @@ public static class UserEndpoints
     {
         var ct = context.RequestAborted;
         var memberId = ScimQueries.ParseId(id, Type.Name);
-        var member = await db.Members.AsNoTracking().SingleOrDefaultAsync(m => m.WorkspaceId == tenant.WorkspaceId && m.Id == memberId, ct)
-            ?? throw NotFound(id);
+        var member = await UserQueries.ById(db, tenant.WorkspaceId, memberId, ct) ?? throw NotFound(id);
         if (context.Request.Headers.IfNoneMatch.ToString() is { Length: > 0 } ifNoneMatch && ETags.Matches(ifNoneMatch, member.Version))
         {
             return ScimResult.NotModified(member.Version);
@@ -183,8 +182,8 @@ public static class UserEndpoints
         var query = context.Request.Query;
         var selection = AttributeSelection.Parse(Type, query.TryGetValue("attributes", out var a) ? a.ToString() : null,
             query.TryGetValue("excludedAttributes", out var e) ? e.ToString() : null);
-        var rows = await new UserMapper(db).LoadRowsAsync([member], selection, context.RequestAborted);
-        var resource = selection.Apply(UserMapper.ToJson(member, rows[member.Id], tenant.BaseUrl));
+        var rows = await new UserMapper(db).LoadRowsAsync(member, selection, context.RequestAborted);
+        var resource = selection.Apply(UserMapper.ToJson(member, rows, tenant.BaseUrl));
         var location = status == StatusCodes.Status201Created ? resource["meta"]!["location"]!.GetValue<string>() : null;
         return ScimResult.Resource(resource, member.Version, status, location);
     }

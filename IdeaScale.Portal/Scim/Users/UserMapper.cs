@@ -119,34 +119,72 @@ public sealed class UserMapper(PortalDbContext db)
         return array.Count == 0 ? null : array;
     }
 
+    /// <summary>Which of a user's rows outside the member table a selection returns.</summary>
+    private readonly record struct RowNeeds(bool Values, bool Addresses, bool Groups, bool Manager)
+    {
+        public static RowNeeds For(AttributeSelection selection)
+        {
+            bool Any(Storage storage) => Type.Schemas.SelectMany(s => s.Attributes).Any(a => a.Storage == storage && selection.Includes(a));
+            return new(Any(Storage.ValueRows), Any(Storage.AddressRows), Any(Storage.GroupsOfUser), Any(Storage.Manager));
+        }
+    }
+
+    /// <summary>
+    /// Loads the rows of one user (GET /Users/{id} and the answer to a write) with compiled queries: no expression
+    /// tree is built, hashed or translated per request.
+    /// </summary>
+    public async Task<UserRows> LoadRowsAsync(WorkspaceMember member, AttributeSelection selection, CancellationToken ct)
+    {
+        var needs = RowNeeds.For(selection);
+        var values = needs.Values ? await ToListAsync(UserQueries.Values(db, member.Id), ct) : [];
+        var addresses = needs.Addresses ? await ToListAsync(UserQueries.Addresses(db, member.Id), ct) : [];
+        var groups = needs.Groups ? await ToListAsync(UserQueries.Groups(db, member.Id), ct) : [];
+        var manager = needs.Manager && member.ManagerId is { } managerId ? await UserQueries.ManagerDisplay(db, member.WorkspaceId, managerId, ct) : null;
+        return new UserRows(values, addresses, groups.ConvertAll(g => (g.Id, g.DisplayName)), manager);
+    }
+
+    private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> rows, CancellationToken ct)
+    {
+        var list = new List<T>();
+        await foreach (var row in rows.WithCancellation(ct))
+        {
+            list.Add(row);
+        }
+
+        return list;
+    }
+
     /// <summary>
     /// Loads the rows of a page of users, one query per kind, and only the kinds the selection returns.
     /// </summary>
     public async Task<Dictionary<Guid, UserRows>> LoadRowsAsync(IReadOnlyCollection<WorkspaceMember> members, AttributeSelection selection, CancellationToken ct)
     {
         var ids = members.Select(m => m.Id).ToList();
-        var attributes = Type.Schemas.SelectMany(s => s.Attributes).Where(selection.Includes).ToList();
-        var kinds = attributes.Where(a => a.Storage == Storage.ValueRows).Select(a => a.RowKind!.Value).ToList();
+        var needs = RowNeeds.For(selection);
 
-        var values = kinds.Count == 0 || ids.Count == 0 ? [] : await db.MemberValues.AsNoTracking()
-            .Where(v => ids.Contains(v.MemberId) && kinds.Contains(v.Kind)).ToListAsync(ct);
-        var addresses = ids.Count == 0 || !attributes.Any(a => a.Storage == Storage.AddressRows) ? [] : await db.MemberAddresses.AsNoTracking()
+        var values = !needs.Values || ids.Count == 0 ? [] : await db.MemberValues.AsNoTracking()
+            .Where(v => ids.Contains(v.MemberId)).ToListAsync(ct);
+        var addresses = !needs.Addresses || ids.Count == 0 ? [] : await db.MemberAddresses.AsNoTracking()
             .Where(a => ids.Contains(a.MemberId)).ToListAsync(ct);
-        var groups = ids.Count == 0 || !attributes.Any(a => a.Storage == Storage.GroupsOfUser) ? [] : await (
+        var groups = !needs.Groups || ids.Count == 0 ? [] : await (
             from gm in db.GroupMemberships
             where ids.Contains(gm.MemberId)
             join g in db.Groups on gm.GroupId equals g.Id
             orderby g.DisplayName
             select new { gm.MemberId, g.Id, g.DisplayName }).ToListAsync(ct);
         var managerIds = members.Where(m => m.ManagerId is not null).Select(m => m.ManagerId!.Value).Distinct().ToList();
-        var managers = managerIds.Count == 0 || !attributes.Any(a => a.Storage == Storage.Manager) ? [] : await db.Members.AsNoTracking()
+        var managers = managerIds.Count == 0 || !needs.Manager ? [] : await db.Members.AsNoTracking()
             .Where(m => managerIds.Contains(m.Id)).Select(m => new { m.Id, Display = m.DisplayName ?? m.UserName }).ToListAsync(ct);
 
+        var valuesByMember = values.ToLookup(v => v.MemberId);
+        var addressesByMember = addresses.ToLookup(a => a.MemberId);
+        var groupsByMember = groups.ToLookup(g => g.MemberId);
+        var managerNames = managers.ToDictionary(m => m.Id, m => m.Display);
         return members.ToDictionary(m => m.Id, m => new UserRows(
-            values.Where(v => v.MemberId == m.Id).ToList(),
-            addresses.Where(a => a.MemberId == m.Id).ToList(),
-            groups.Where(g => g.MemberId == m.Id).Select(g => (g.Id, g.DisplayName)).ToList(),
-            managers.FirstOrDefault(x => x.Id == m.ManagerId)?.Display));
+            [.. valuesByMember[m.Id]],
+            [.. addressesByMember[m.Id]],
+            [.. groupsByMember[m.Id].Select(g => (g.Id, g.DisplayName))],
+            m.ManagerId is { } manager ? managerNames.GetValueOrDefault(manager) : null));
     }
 
     /// <summary>

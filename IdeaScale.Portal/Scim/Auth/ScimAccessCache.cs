@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+
+using Microsoft.Extensions.Options;
+
+namespace IdeaScale.Portal.Scim.Auth;
+
+/// <summary>A credential as authentication needs it: never the token, only its hash.</summary>
+public sealed record ScimCredentialFacts(Guid Id, Guid WorkspaceId, string TokenHash, DateTime? ExpiresAt);
+
+/// <summary>
+/// Keeps what SCIM authentication and gating read from the database (credential by token hash, workspace facts
+/// by workspace and host) in memory, so an IdP's request costs no query before its handler runs (issue 6: those
+/// queries were a third of a GET /Users/{id}).
+/// <para>
+/// Correctness over speed: every committed change to a credential, the SCIM settings, the SSO configuration or a
+/// workspace in this process clears the cache (<see cref="ScimAccessInvalidator"/> watches the commands and
+/// commits on every DbContext, so regeneration, disabling SCIM and deactivating SSO stop the old token on the
+/// next request). A load that raced with such a change is not kept (<see cref="generation"/>). Entries also expire
+/// after <see cref="ScimAccessOptions.AccessCacheSeconds"/>, the most another process sharing the database
+/// (a second app node) can lag behind; a credential's grace expiry is checked on every use.
+/// </para>
+/// Unknown tokens are never cached, so guessing cannot fill memory.
+/// </summary>
+public sealed class ScimAccessCache(TimeProvider time, IOptions<ScimAccessOptions> options)
+{
+    private const int MaxEntries = 10_000;
+
+    private readonly ConcurrentDictionary<string, Entry<ScimCredentialFacts>> credentials = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(Guid WorkspaceId, string Host), Entry<ScimWorkspaceFacts?>> workspaces = new();
+    private readonly TimeSpan lifetime = TimeSpan.FromSeconds(Math.Max(0, options.Value.AccessCacheSeconds));
+    private long generation;
+
+    private sealed record Entry<T>(T Value, long Generation, long LoadedAt);
+
+    /// <summary>Forgets everything; the next request of every token reads the database again.</summary>
+    public void Invalidate()
+    {
+        Interlocked.Increment(ref generation);
+        credentials.Clear();
+        workspaces.Clear();
+    }
+
+    /// <summary>
+    /// The current or in-grace credential with this token hash, from memory or from <paramref name="load"/>
+    /// (which returns null for an unknown or expired token; that answer is not kept).
+    /// </summary>
+    public async Task<ScimCredentialFacts?> GetCredentialAsync(string tokenHash, Func<Task<ScimCredentialFacts?>> load)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        if (TryGet(credentials, tokenHash, out var cached))
+        {
+            if (cached.ExpiresAt is not { } expires || expires > now)
+            {
+                return cached;
+            }
+
+            credentials.TryRemove(tokenHash, out _);
+            return null;
+        }
+
+        var started = Volatile.Read(ref generation);
+        var loaded = await load();
+        if (loaded is not null)
+        {
+            Store(credentials, tokenHash, loaded, started);
+        }
+
+        return loaded;
+    }
+
+    /// <summary>The workspace facts for a request host, from memory or from <paramref name="load"/>.</summary>
+    public async Task<ScimWorkspaceFacts?> GetWorkspaceAsync(Guid workspaceId, string host, Func<Task<ScimWorkspaceFacts?>> load)
+    {
+        var key = (workspaceId, host);
+        if (TryGet(workspaces, key, out var cached))
+        {
+            return cached;
+        }
+
+        var started = Volatile.Read(ref generation);
+        var loaded = await load();
+        if (loaded is not null)
+        {
+            Store(workspaces, key, loaded, started);
+        }
+
+        return loaded;
+    }
+
+    private bool TryGet<TKey, T>(ConcurrentDictionary<TKey, Entry<T>> map, TKey key, out T value)
+        where TKey : notnull
+    {
+        if (lifetime > TimeSpan.Zero && map.TryGetValue(key, out var entry)
+            && entry.Generation == Volatile.Read(ref generation)
+            && time.GetElapsedTime(entry.LoadedAt) < lifetime)
+        {
+            value = entry.Value;
+            return true;
+        }
+
+        value = default!;
+        return false;
+    }
+
+    private void Store<TKey, T>(ConcurrentDictionary<TKey, Entry<T>> map, TKey key, T value, long loadedInGeneration)
+        where TKey : notnull
+    {
+        // A change committed while we were reading may not be in what we read: keep nothing then.
+        if (lifetime <= TimeSpan.Zero || loadedInGeneration != Volatile.Read(ref generation))
+        {
+            return;
+        }
+
+        if (map.Count >= MaxEntries)
+        {
+            map.Clear();
+        }
+
+        map[key] = new Entry<T>(value, loadedInGeneration, time.GetTimestamp());
+    }
+}
