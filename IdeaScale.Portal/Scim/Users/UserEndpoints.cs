@@ -177,12 +177,16 @@ public static class UserEndpoints
         return ScimResult.NoContent();
     }
 
-    private static async Task<IResult> RespondAsync(WorkspaceMember member, HttpContext context, PortalDbContext db, ScimTenant tenant, int status)
+    /// <summary>
+    /// The user as the response body. <paramref name="known"/> are rows the caller already holds (a write answers
+    /// from what it wrote instead of reading it back); otherwise they are loaded for the selection.
+    /// </summary>
+    private static async Task<IResult> RespondAsync(WorkspaceMember member, HttpContext context, PortalDbContext db, ScimTenant tenant, int status, UserRows? known = null)
     {
         var query = context.Request.Query;
         var selection = AttributeSelection.Parse(Type, query.TryGetValue("attributes", out var a) ? a.ToString() : null,
             query.TryGetValue("excludedAttributes", out var e) ? e.ToString() : null);
-        var rows = await new UserMapper(db).LoadRowsAsync(member, selection, context.RequestAborted);
+        var rows = known ?? await new UserMapper(db).LoadRowsAsync(member, selection, context.RequestAborted);
         var resource = selection.Apply(UserMapper.ToJson(member, rows, tenant.BaseUrl));
         var location = status == StatusCodes.Status201Created ? resource["meta"]!["location"]!.GetValue<string>() : null;
         return ScimResult.Resource(resource, member.Version, status, location);
