@@ -47,8 +47,15 @@ public sealed class ProvisioningLogOptions
     /// <summary>Capacity of the in-memory queue between requests and the batch writer (requests wait when it is full).</summary>
     public int QueueCapacity { get; set; } = 10_000;
 
-    /// <summary>Most rows written by one SaveChanges.</summary>
+    /// <summary>Most rows written by one batch (one transaction).</summary>
     public int BatchSize { get; set; } = 500;
+
+    /// <summary>
+    /// How long the writer waits after the first row of a batch for more rows before it writes (unless the batch is
+    /// full first), so a burst of requests costs one write. Rows reach the database at most this much later; 0 writes
+    /// whatever is queued at once.
+    /// </summary>
+    public TimeSpan BatchWindow { get; set; } = TimeSpan.FromMilliseconds(100);
 }
 
 public sealed class LastUseOptions

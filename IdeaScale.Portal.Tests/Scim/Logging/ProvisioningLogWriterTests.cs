@@ -1,0 +1,174 @@
+using IdeaScale.Portal.Scim.Logging;
+using IdeaScale.Portal.Tests.Scim.Auth;
+
+using Microsoft.EntityFrameworkCore;
+
+namespace IdeaScale.Portal.Tests.Scim.Logging;
+
+/// <summary>
+/// The provisioning-log writer coalesces a burst into one batch written by one multi-row INSERT (the load
+/// benchmark's finding: a write per request was a dominant cost of a trivial SCIM request), without losing a row or
+/// delaying <see cref="ProvisioningLogWriter.FlushAsync"/>. The factory's clock is fake, so the batch window never
+/// passes unless a test advances it.
+/// </summary>
+public sealed class ProvisioningLogWriterTests
+{
+    [Fact]
+    public async Task FlushAsync_AfterBurst_WritesEveryRowWithOneInsert()
+    {
+        using var factory = AccessFactory.With(CommandLogging());
+        var writer = factory.Get<ProvisioningLogWriter>();
+        var before = Inserts(factory);
+
+        for (var i = 0; i < 30; i++)
+        {
+            await writer.EnqueueAsync(Row(factory, i));
+        }
+
+        await writer.FlushAsync();
+
+        Assert.Equal(1, Inserts(factory) - before);
+        Assert.Equal(30, (await Written(factory)).Count);
+    }
+
+    [Fact]
+    public async Task FlushAsync_MoreRowsThanOneStatementHolds_WritesAllInOneTransaction()
+    {
+        using var factory = AccessFactory.With(CommandLogging());
+        var writer = factory.Get<ProvisioningLogWriter>();
+        var before = Inserts(factory);
+        var count = ProvisioningLogWriter.RowsPerStatement + 7;
+
+        for (var i = 0; i < count; i++)
+        {
+            await writer.EnqueueAsync(Row(factory, i));
+        }
+
+        await writer.FlushAsync();
+
+        Assert.Equal(2, Inserts(factory) - before);
+        Assert.Equal(Enumerable.Range(0, count).Select(i => $"row {i}"), (await Written(factory)).Select(e => e.Summary));
+    }
+
+    [Fact]
+    public async Task FlushAsync_StoresValuesAsSaveChangesDoes()
+    {
+        using var factory = new AccessFactory();
+        var writer = factory.Get<ProvisioningLogWriter>();
+        var workspaceId = await factory.WithDbAsync(db => db.Workspaces.Where(w => w.Slug == "ides").Select(w => w.Id).SingleAsync());
+        var at = new DateTime(2026, 3, 4, 5, 6, 7, DateTimeKind.Utc).AddTicks(1234567);
+        var full = new ProvisioningEvent
+        {
+            WorkspaceId = workspaceId,
+            OccurredAt = at,
+            ActorKind = ActorKind.IdentityProvider,
+            Actor = "test: Microsoft Entra ID",
+            Operation = ProvisioningOperation.MembershipChange,
+            Outcome = EventOutcome.Failure,
+            Method = "PATCH",
+            Path = "/scim/v2/Groups/x",
+            ResourceType = "Group",
+            ResourceId = "x",
+            StatusCode = 412,
+            DurationMs = 17,
+            ClientIp = "127.0.0.1",
+            Summary = "patched: members",
+        };
+        var empty = new ProvisioningEvent { OccurredAt = at, ActorKind = ActorKind.System, Actor = "test", Operation = ProvisioningOperation.Read, Outcome = EventOutcome.Success };
+
+        await writer.EnqueueAsync(full);
+        await writer.EnqueueAsync(empty);
+        await writer.FlushAsync();
+
+        var rows = await Written(factory);
+        Assert.Equivalent(new[] { full, empty }.Select(Shape), rows.Select(Shape), strict: true);
+        // Filters in SQL (the log page's) must match the stored forms: enums as text, the workspace id, the time.
+        Assert.Equal(1, await factory.WithDbAsync(db => db.ProvisioningEvents.CountAsync(e =>
+            e.WorkspaceId == workspaceId && e.Operation == ProvisioningOperation.MembershipChange && e.OccurredAt >= at && e.Outcome == EventOutcome.Failure)));
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_WindowPasses_WritesWithoutFlush()
+    {
+        using var factory = new AccessFactory();
+        var writer = factory.Get<ProvisioningLogWriter>();
+
+        await writer.EnqueueAsync(Row(factory, 0));
+
+        // The writer arms its window when it takes the row; advancing the clock on every poll lets it pass whenever that was.
+        Assert.True(await EventuallyAsync(factory, 1, () => factory.Time.Advance(TimeSpan.FromMilliseconds(100))));
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_BatchFull_WritesWithoutWaitingForTheWindow()
+    {
+        using var factory = AccessFactory.With(new Dictionary<string, string?>(CommandLogging()) { ["Scim:ProvisioningLog:BatchSize"] = "5" });
+        var writer = factory.Get<ProvisioningLogWriter>();
+        var before = Inserts(factory);
+
+        for (var i = 0; i < 5; i++)
+        {
+            await writer.EnqueueAsync(Row(factory, i));
+        }
+
+        // The fake clock never moves: only a full batch can trigger this write.
+        Assert.True(await EventuallyAsync(factory, 5, () => { }));
+        Assert.Equal(1, Inserts(factory) - before);
+    }
+
+    private static ProvisioningEvent Row(AccessFactory factory, int i) => new()
+    {
+        OccurredAt = factory.Time.GetUtcNow().UtcDateTime,
+        ActorKind = ActorKind.IdentityProvider,
+        Actor = "test",
+        Operation = ProvisioningOperation.Read,
+        Outcome = EventOutcome.Success,
+        Summary = $"row {i}",
+    };
+
+    private static object Shape(ProvisioningEvent e) => new
+    {
+        e.WorkspaceId,
+        e.OccurredAt,
+        e.ActorKind,
+        e.Actor,
+        e.Operation,
+        e.Outcome,
+        e.Method,
+        e.Path,
+        e.ResourceType,
+        e.ResourceId,
+        e.StatusCode,
+        e.DurationMs,
+        e.ClientIp,
+        e.Summary,
+    };
+
+    private static Task<List<ProvisioningEvent>> Written(AccessFactory factory) =>
+        factory.WithDbAsync(db => db.ProvisioningEvents.AsNoTracking().Where(e => e.Actor.StartsWith("test")).OrderBy(e => e.Id).ToListAsync());
+
+    /// <summary>Polls the database until <paramref name="expected"/> rows are there (false if they never come).</summary>
+    private static async Task<bool> EventuallyAsync(AccessFactory factory, int expected, Action poke)
+    {
+        for (var i = 0; i < 500; i++)
+        {
+            poke();
+            if ((await Written(factory)).Count >= expected)
+            {
+                return true;
+            }
+
+            await Task.Delay(20);
+        }
+
+        return false;
+    }
+
+    private static Dictionary<string, string?> CommandLogging() => new()
+    {
+        ["Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command"] = "Information",
+    };
+
+    private static int Inserts(AccessFactory factory) =>
+        factory.Logs.Lines.Count(l => l.Contains("Executed DbCommand", StringComparison.Ordinal) && l.Contains("INSERT INTO \"ProvisioningEvents\"", StringComparison.Ordinal));
+}
