@@ -17,6 +17,7 @@ public static class UserEndpoints
 {
     private const int MaxConcurrencyRetries = 3;
     private static ScimResourceType Type => ScimRegistry.UserType;
+    private static readonly ScimAttribute GroupsAttribute = Type.Schemas.SelectMany(s => s.Attributes).Single(a => a.Storage == Storage.GroupsOfUser);
 
     public static RouteGroupBuilder MapScimUsers(this RouteGroupBuilder scim)
     {
@@ -76,12 +77,15 @@ public static class UserEndpoints
         var ct = context.RequestAborted;
         var body = ScimValues.Canonicalize(await ScimRequest.ReadObjectAsync(context.Request), Type);
         var member = new WorkspaceMember { WorkspaceId = tenant.WorkspaceId, UserName = "" };
-        await new UserMapper(db).WriteAsync(body, member, tenant.WorkspaceId, ct);
-        await CheckUniqueAsync(db, member, ct);
+        var mapper = new UserMapper(db);
+        await mapper.WriteAsync(body, member, tenant.WorkspaceId, ct);
         db.Members.Add(member);
+        // No uniqueness pre-check: the unique index on (workspace, normalized userName) turns a duplicate into 409.
         await ScimQueries.SaveAsync(db, UniquenessDetail(member), ct);
         log.Record(ProvisioningOperation.Create, Type.Name, member.Id.ToString(), Summary("created", body));
-        return await RespondAsync(member, context, db, tenant, StatusCodes.Status201Created);
+        // Answered from what was written: a new user is in no group yet.
+        return await RespondAsync(member, context, db, tenant, StatusCodes.Status201Created,
+            new UserRows(member.Values, member.Addresses, [], mapper.ManagerDisplay));
     }
 
     public static async Task<IResult> ReplaceUser(string id, HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log)
@@ -114,14 +118,12 @@ public static class UserEndpoints
         var mapper = new UserMapper(db);
         for (var attempt = 0; ; attempt++)
         {
-            var member = await db.Members.Include(m => m.Values).Include(m => m.Addresses).AsSplitQuery()
-                .SingleOrDefaultAsync(m => m.WorkspaceId == tenant.WorkspaceId && m.Id == memberId, ct) ?? throw NotFound(id);
+            var member = await UserQueries.ForUpdate(db, tenant.WorkspaceId, memberId, ct) ?? throw NotFound(id);
             ETags.CheckIfMatch(context.Request, member.Version);
             var wasActive = member.Active;
             var current = UserMapper.ToJson(member, new UserRows(member.Values, member.Addresses, [], null), tenant.BaseUrl);
             var (result, summary) = change(current, member);
             await mapper.WriteAsync(result, member, tenant.WorkspaceId, ct);
-            await CheckUniqueAsync(db, member, ct);
             try
             {
                 await ScimQueries.SaveAsync(db, UniquenessDetail(member), ct);
@@ -149,8 +151,29 @@ public static class UserEndpoints
                 return ScimResult.NoContent(ETags.For(member.Version));
             }
 
-            return await RespondAsync(member, context, db, tenant, StatusCodes.Status200OK);
+            return await RespondAsync(member, context, db, tenant, StatusCodes.Status200OK, await WrittenRowsAsync(member, mapper, context, db));
         }
+    }
+
+    /// <summary>
+    /// The rows of a user this request has just written: values and addresses as tracked, the manager's name as the
+    /// write checked it, and the groups (which a user write never changes) read only when the answer shows them.
+    /// </summary>
+    private static async Task<UserRows> WrittenRowsAsync(WorkspaceMember member, UserMapper mapper, HttpContext context, PortalDbContext db)
+    {
+        var query = context.Request.Query;
+        var selection = AttributeSelection.Parse(Type, query.TryGetValue("attributes", out var a) ? a.ToString() : null,
+            query.TryGetValue("excludedAttributes", out var e) ? e.ToString() : null);
+        var groups = new List<(Guid Id, string Display)>();
+        if (selection.Includes(GroupsAttribute))
+        {
+            await foreach (var g in UserQueries.Groups(db, member.Id).WithCancellation(context.RequestAborted))
+            {
+                groups.Add((g.Id, g.DisplayName));
+            }
+        }
+
+        return new UserRows([.. member.Values], [.. member.Addresses], groups, mapper.ManagerDisplay);
     }
 
     public static async Task<IResult> DeleteUser(string id, HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log, TimeProvider time)
@@ -190,15 +213,6 @@ public static class UserEndpoints
         var resource = selection.Apply(UserMapper.ToJson(member, rows, tenant.BaseUrl));
         var location = status == StatusCodes.Status201Created ? resource["meta"]!["location"]!.GetValue<string>() : null;
         return ScimResult.Resource(resource, member.Version, status, location);
-    }
-
-    private static async Task CheckUniqueAsync(PortalDbContext db, WorkspaceMember member, CancellationToken ct)
-    {
-        var normalized = AuditStampInterceptor.Normalize(member.UserName);
-        if (await db.Members.AnyAsync(m => m.WorkspaceId == member.WorkspaceId && m.NormalizedUserName == normalized && m.Id != member.Id, ct))
-        {
-            throw ScimException.Uniqueness(UniquenessDetail(member));
-        }
     }
 
     private static string UniquenessDetail(WorkspaceMember member) => $"A user with userName '{member.UserName}' already exists in this workspace.";

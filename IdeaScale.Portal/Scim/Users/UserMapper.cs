@@ -290,20 +290,26 @@ public sealed class UserMapper(PortalDbContext db)
         }
     }
 
+    /// <summary>
+    /// The manager's display name as the last <see cref="WriteAsync"/> found it while checking the manager (null when
+    /// the user has none), so the answer to a write needs no second read.
+    /// </summary>
+    public string? ManagerDisplay { get; private set; }
+
     private async Task<Guid?> ManagerAsync(JsonNode? value, WorkspaceMember member, Guid workspaceId, CancellationToken ct)
     {
+        ManagerDisplay = null;
         if ((value as JsonObject)?["value"] is not JsonValue id)
         {
             return null;
         }
 
         var text = id.GetValue<string>();
-        if (!Guid.TryParse(text, out var managerId) || managerId == member.Id
-            || !await db.Members.AnyAsync(m => m.WorkspaceId == workspaceId && m.Id == managerId, ct))
-        {
-            throw ScimException.InvalidValue($"manager '{text}' is not another user of this workspace.");
-        }
-
+        // The display name is never null for an existing user (it falls back to the userName): null means no such user.
+        var display = Guid.TryParse(text, out var managerId) && managerId != member.Id
+            ? await UserQueries.ManagerDisplay(db, workspaceId, managerId, ct)
+            : null;
+        ManagerDisplay = display ?? throw ScimException.InvalidValue($"manager '{text}' is not another user of this workspace.");
         return managerId;
     }
 }

@@ -35,4 +35,12 @@ internal static class UserQueries
     public static readonly Func<PortalDbContext, Guid, Guid, CancellationToken, Task<string?>> ManagerDisplay =
         EF.CompileAsyncQuery((PortalDbContext db, Guid workspaceId, Guid managerId, CancellationToken ct) =>
             db.Members.Where(m => m.WorkspaceId == workspaceId && m.Id == managerId).Select(m => m.DisplayName ?? m.UserName).FirstOrDefault());
+
+    /// <summary>
+    /// A user to change (PUT/PATCH), tracked, with its value and address rows in the same statement: a user has a
+    /// handful of each, so their product is small and one round trip beats three.
+    /// </summary>
+    public static readonly Func<PortalDbContext, Guid, Guid, CancellationToken, Task<WorkspaceMember?>> ForUpdate =
+        EF.CompileAsyncQuery((PortalDbContext db, Guid workspaceId, Guid id, CancellationToken ct) =>
+            db.Members.Include(m => m.Values).Include(m => m.Addresses).AsSingleQuery().SingleOrDefault(m => m.WorkspaceId == workspaceId && m.Id == id));
 }
