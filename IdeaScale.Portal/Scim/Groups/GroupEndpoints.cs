@@ -128,8 +128,14 @@ public static class GroupEndpoints
             ETags.CheckIfMatch(context.Request, group.Version);
             var current = GroupMapper.ToJson(group, null, tenant.BaseUrl);
             var (result, deltas, summary) = change(current, group);
+            var normalizedBefore = AuditStampInterceptor.Normalize(group.DisplayName);
             GroupMapper.Write(result, group);
-            await CheckUniqueAsync(db, group, ct);
+            if (AuditStampInterceptor.Normalize(group.DisplayName) != normalizedBefore)
+            {
+                // Only a new name can clash (a membership PATCH keeps it).
+                await CheckUniqueAsync(db, group, ct);
+            }
+
             var writer = new GroupMembershipWriter(db, time);
             var onlyMembers = false;
             try

@@ -7,8 +7,8 @@ namespace IdeaScale.Portal.Scim.Groups;
 
 /// <summary>
 /// Applies membership deltas to <see cref="GroupMembership"/> rows set-wise: removals are one DELETE of the listed
-/// rows, additions insert only the rows that are missing (found by querying the listed ids, never the member
-/// list). Must run inside the caller's transaction, before its SaveChanges, so a PATCH applies all or nothing.
+/// rows, additions insert only the rows that are missing (found by the same statement that checks the listed ids,
+/// never by reading the member list). Must run inside the caller's transaction, before its SaveChanges, so a PATCH applies all or nothing.
 /// Member ids must be users or groups of the same workspace (else 400 invalidValue).
 /// </summary>
 public sealed class GroupMembershipWriter(PortalDbContext db, TimeProvider time)
@@ -26,7 +26,7 @@ public sealed class GroupMembershipWriter(PortalDbContext db, TimeProvider time)
             switch (delta.Kind)
             {
                 case MemberDeltaKind.Add:
-                    await AddAsync(group, await ResolveAsync(group, delta.Ids, ct), ct);
+                    Add(group, await ResolveAsync(group, delta.Ids, ct));
                     break;
                 case MemberDeltaKind.Remove:
                     var ids = Parse(delta.Ids);
@@ -48,8 +48,9 @@ public sealed class GroupMembershipWriter(PortalDbContext db, TimeProvider time)
                     RemovedAll = true;
                     break;
                 case MemberDeltaKind.Replace:
+                    // Which of them are members is found before the DELETE, which only removes the others.
                     var members = await ResolveAsync(group, delta.Ids, ct);
-                    var keep = members.Keys.ToList();
+                    var keep = members.Select(m => m.Id).ToList();
                     foreach (var id in pending.Keys.Where(k => !keep.Contains(k)).ToList())
                     {
                         Unpend(id);
@@ -57,7 +58,7 @@ public sealed class GroupMembershipWriter(PortalDbContext db, TimeProvider time)
 
                     await db.GroupMemberships.Where(m => m.GroupId == group.Id && !keep.Contains(m.MemberId)).ExecuteDeleteAsync(ct);
                     RemovedAll = true;
-                    await AddAsync(group, members, ct);
+                    Add(group, members);
                     break;
                 default:
                     throw new InvalidOperationException($"Unknown delta {delta.Kind}.");
@@ -74,14 +75,12 @@ public sealed class GroupMembershipWriter(PortalDbContext db, TimeProvider time)
         Removed.Count > 0 ? "removed " + string.Join(", ", Removed) : null,
     }.Where(s => s is not null));
 
-    private async Task AddAsync(WorkspaceGroup group, Dictionary<Guid, GroupMemberType> members, CancellationToken ct)
+    private void Add(WorkspaceGroup group, List<Candidate> members)
     {
-        var ids = members.Keys.ToList();
-        var existing = await db.GroupMemberships.Where(m => m.GroupId == group.Id && ids.Contains(m.MemberId)).Select(m => m.MemberId).ToListAsync(ct);
         var now = time.GetUtcNow().UtcDateTime;
-        foreach (var (id, type) in members)
+        foreach (var (id, type, isMember) in members)
         {
-            if (existing.Contains(id) || pending.ContainsKey(id))
+            if (isMember || pending.ContainsKey(id))
             {
                 continue;
             }
@@ -102,21 +101,40 @@ public sealed class GroupMembershipWriter(PortalDbContext db, TimeProvider time)
         }
     }
 
+    /// <summary>A listed member id: a user or a group, and whether it is in the group already.</summary>
+    private sealed record Candidate(Guid Id, GroupMemberType Type, bool IsMember);
+
+    /// <summary>
+    /// One statement for the listed ids: the users and the groups of the workspace among them, each with whether it
+    /// is a member already (keyed by group and member id, so the member list is never read). Compiled: no expression
+    /// tree is built per PATCH.
+    /// </summary>
+    private static readonly Func<PortalDbContext, Guid, Guid, List<Guid>, IAsyncEnumerable<Candidate>> Candidates =
+        EF.CompileAsyncQuery((PortalDbContext db, Guid workspaceId, Guid groupId, List<Guid> ids) =>
+            db.Members.Where(m => m.WorkspaceId == workspaceId && ids.Contains(m.Id))
+                .Select(m => new { m.Id, IsUser = true, IsMember = db.GroupMemberships.Any(gm => gm.GroupId == groupId && gm.MemberId == m.Id) })
+                .Concat(db.Groups.Where(g => g.WorkspaceId == workspaceId && ids.Contains(g.Id))
+                    .Select(g => new { g.Id, IsUser = false, IsMember = db.GroupMemberships.Any(gm => gm.GroupId == groupId && gm.MemberId == g.Id) }))
+                .Select(c => new Candidate(c.Id, c.IsUser ? GroupMemberType.User : GroupMemberType.Group, c.IsMember)));
+
     /// <summary>Checks that every id is a user or group of the group's workspace (and not the group itself).</summary>
-    private async Task<Dictionary<Guid, GroupMemberType>> ResolveAsync(WorkspaceGroup group, IReadOnlyList<string> values, CancellationToken ct)
+    private async Task<List<Candidate>> ResolveAsync(WorkspaceGroup group, IReadOnlyList<string> values, CancellationToken ct)
     {
         var ids = Parse(values);
-        var ws = group.WorkspaceId;
-        var users = await db.Members.Where(m => m.WorkspaceId == ws && ids.Contains(m.Id)).Select(m => m.Id).ToListAsync(ct);
-        var groups = await db.Groups.Where(g => g.WorkspaceId == ws && ids.Contains(g.Id)).Select(g => g.Id).ToListAsync(ct);
-        var missing = ids.Where(i => !users.Contains(i) && !groups.Contains(i)).ToList();
+        var found = new Dictionary<Guid, Candidate>();
+        await foreach (var candidate in Candidates(db, group.WorkspaceId, group.Id, ids).WithCancellation(ct))
+        {
+            found.TryAdd(candidate.Id, candidate);
+        }
+
+        var missing = ids.Where(i => !found.ContainsKey(i)).ToList();
         if (missing.Count > 0 || ids.Contains(group.Id))
         {
             var bad = missing.Count > 0 ? missing[0].ToString() : group.Id.ToString();
             throw ScimException.InvalidValue($"Member '{bad}' is not a user or another group of this workspace.");
         }
 
-        return ids.ToDictionary(i => i, i => users.Contains(i) ? GroupMemberType.User : GroupMemberType.Group);
+        return ids.ConvertAll(i => found[i]);
     }
 
     private static List<Guid> Parse(IReadOnlyList<string> values) =>
