@@ -46,14 +46,12 @@ public static class UserEndpoints
         return ScimResult.Ok(new ListResponse(total, query.StartIndex, resources.Count, resources));
     }
 
-    /// <summary>Counts, orders and pages in the database, then loads the page's rows one query per kind.</summary>
+    /// <summary>Orders, pages and (when the page is full) counts in the database, then loads the page's rows one query per kind.</summary>
     public static async Task<(int Total, List<JsonObject> Resources)> QueryAsync(ListQuery query, PortalDbContext db, ScimTenant tenant, CancellationToken ct)
     {
         var selection = AttributeSelection.Parse(Type, query.Attributes, query.ExcludedAttributes);
         var filtered = ScimQueries.FilterUsers(db.Members.AsNoTracking().Where(m => m.WorkspaceId == tenant.WorkspaceId), query.Filter, db);
-        var total = await filtered.CountAsync(ct);
-        var page = query.Count == 0 ? [] : await ScimQueries.Order(filtered, Type, query.SortBy, query.SortOrder)
-            .Skip(query.StartIndex - 1).Take(query.Count).ToListAsync(ct);
+        var (total, page) = await ScimQueries.PageAsync(filtered, ScimQueries.Order(filtered, Type, query.SortBy, query.SortOrder), query, ct);
         var rows = await new UserMapper(db).LoadRowsAsync(page, selection, ct);
         return (total, page.Select(m => selection.Apply(UserMapper.ToJson(m, rows[m.Id], tenant.BaseUrl))).ToList());
     }
@@ -62,13 +60,13 @@ public static class UserEndpoints
     {
         var ct = context.RequestAborted;
         var memberId = ScimQueries.ParseId(id, Type.Name);
-        var member = await UserQueries.ById(db, tenant.WorkspaceId, memberId, ct) ?? throw NotFound(id);
+        var member = await UserQueries.WithRowsById(db, tenant.WorkspaceId, memberId, ct) ?? throw NotFound(id);
         if (context.Request.Headers.IfNoneMatch.ToString() is { Length: > 0 } ifNoneMatch && ETags.Matches(ifNoneMatch, member.Version))
         {
             return ScimResult.NotModified(member.Version);
         }
 
-        return await RespondAsync(member, context, db, tenant, StatusCodes.Status200OK);
+        return await RespondAsync(member, context, db, tenant, StatusCodes.Status200OK, rowsLoaded: true);
     }
 
     public static async Task<IResult> CreateUser(HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log)
@@ -181,12 +179,12 @@ public static class UserEndpoints
     /// The user as the response body. <paramref name="known"/> are rows the caller already holds (a write answers
     /// from what it wrote instead of reading it back); otherwise they are loaded for the selection.
     /// </summary>
-    private static async Task<IResult> RespondAsync(WorkspaceMember member, HttpContext context, PortalDbContext db, ScimTenant tenant, int status, UserRows? known = null)
+    private static async Task<IResult> RespondAsync(WorkspaceMember member, HttpContext context, PortalDbContext db, ScimTenant tenant, int status, UserRows? known = null, bool rowsLoaded = false)
     {
         var query = context.Request.Query;
         var selection = AttributeSelection.Parse(Type, query.TryGetValue("attributes", out var a) ? a.ToString() : null,
             query.TryGetValue("excludedAttributes", out var e) ? e.ToString() : null);
-        var rows = known ?? await new UserMapper(db).LoadRowsAsync(member, selection, context.RequestAborted);
+        var rows = known ?? await new UserMapper(db).LoadRowsAsync(member, selection, rowsLoaded, context.RequestAborted);
         var resource = selection.Apply(UserMapper.ToJson(member, rows, tenant.BaseUrl));
         var location = status == StatusCodes.Status201Created ? resource["meta"]!["location"]!.GetValue<string>() : null;
         return ScimResult.Resource(resource, member.Version, status, location);
