@@ -25,6 +25,12 @@ internal static class UserQueries
             db.Members.AsNoTracking().Include(m => m.Values).Include(m => m.Addresses).AsSingleQuery()
                 .SingleOrDefault(m => m.WorkspaceId == workspaceId && m.Id == id));
 
+    /// <summary>The user with this normalised userName, with its rows: the lookup IdPs run for every user on every sync.</summary>
+    public static readonly Func<PortalDbContext, Guid, string, CancellationToken, Task<WorkspaceMember?>> WithRowsByUserName =
+        EF.CompileAsyncQuery((PortalDbContext db, Guid workspaceId, string normalizedUserName, CancellationToken ct) =>
+            db.Members.AsNoTracking().Include(m => m.Values).Include(m => m.Addresses).AsSingleQuery()
+                .SingleOrDefault(m => m.WorkspaceId == workspaceId && m.NormalizedUserName == normalizedUserName));
+
     public static readonly Func<PortalDbContext, Guid, IAsyncEnumerable<MemberValue>> Values =
         EF.CompileAsyncQuery((PortalDbContext db, Guid memberId) =>
             db.MemberValues.AsNoTracking().Where(v => v.MemberId == memberId));
