@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The SCIM load benchmark (issue 6), from a clean clone on a fresh machine, in one command:
-#   ./bench.sh [--sizes 10000,100000] [--duration 5] [--warmup 1] [--connections 8]
+#   ./bench.sh [--sizes 10000,100000] [--duration 4] [--first-warmup 6] [--warmup 2] [--connections 8] [--provision-seconds 45]
 # Installs wrk (Debian package) when missing, publishes the app in Release, builds IdeaScale.Benchmarks, then
 # `IdeaScale.Benchmarks load` starts the app and the reference server pinned to core 0 and wrk pinned to core 1,
 # runs every scenario at 10,000 and 100,000 users, stops everything and writes

@@ -349,14 +349,14 @@ internal sealed class LoadBenchmark
                 Path.GetFullPath(o["lua"] ?? Path.Combine(baseDirectory, "wrk")),
                 (o["sizes"] ?? "10000,100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList(),
                 Int("connections", 8),
-                TimeSpan.FromSeconds(Int("duration", 5)),
-                TimeSpan.FromSeconds(Int("warmup", 1)),
-                TimeSpan.FromSeconds(Int("first-warmup", 3)),
+                TimeSpan.FromSeconds(Int("duration", 4)),
+                TimeSpan.FromSeconds(Int("warmup", 2)),
+                TimeSpan.FromSeconds(Int("first-warmup", 6)),
                 Int("server-core", 0),
                 Int("client-core", 1),
                 Int("port", 5301),
                 Int("one-client-users", 1000),
-                Int("provision-seconds", 60),
+                Int("provision-seconds", 45),
                 o["off-settings"] ?? DefaultOffSettings,
                 o["commit"] ?? "");
         }

@@ -52,18 +52,20 @@ public static class GroupEndpoints
     {
         var selection = AttributeSelection.Parse(Type, query.Attributes, query.ExcludedAttributes);
         var filtered = ScimQueries.FilterGroups(db.Groups.AsNoTracking().Where(g => g.WorkspaceId == tenant.WorkspaceId), query.Filter, db);
-        var total = await filtered.CountAsync(ct);
-        var page = query.Count == 0 ? [] : await ScimQueries.Order(filtered, Type, query.SortBy, query.SortOrder)
-            .Skip(query.StartIndex - 1).Take(query.Count).ToListAsync(ct);
+        var (total, page) = await ScimQueries.PageAsync(filtered, ScimQueries.Order(filtered, Type, query.SortBy, query.SortOrder), query, ct);
         var members = selection.Includes(MembersAttribute) ? await GroupMapper.LoadMembersAsync(db, page.Select(g => g.Id).ToList(), ct) : null;
         return (total, page.Select(g => selection.Apply(GroupMapper.ToJson(g, members?[g.Id].ToList(), tenant.BaseUrl))).ToList());
     }
 
+    /// <summary>Compiled: GET /Groups/{id} builds no expression tree per request (see Users/UserQueries.cs).</summary>
+    private static readonly Func<PortalDbContext, Guid, Guid, CancellationToken, Task<WorkspaceGroup?>> GroupById =
+        EF.CompileAsyncQuery((PortalDbContext db, Guid workspaceId, Guid id, CancellationToken ct) =>
+            db.Groups.AsNoTracking().SingleOrDefault(g => g.WorkspaceId == workspaceId && g.Id == id));
+
     public static async Task<IResult> GetGroup(string id, HttpContext context, PortalDbContext db, ScimTenant tenant)
     {
         var groupId = ScimQueries.ParseId(id, Type.Name);
-        var group = await db.Groups.AsNoTracking().SingleOrDefaultAsync(g => g.WorkspaceId == tenant.WorkspaceId && g.Id == groupId, context.RequestAborted)
-            ?? throw NotFound(id);
+        var group = await GroupById(db, tenant.WorkspaceId, groupId, context.RequestAborted) ?? throw NotFound(id);
         if (context.Request.Headers.IfNoneMatch.ToString() is { Length: > 0 } ifNoneMatch && ETags.Matches(ifNoneMatch, group.Version))
         {
             return ScimResult.NotModified(group.Version);

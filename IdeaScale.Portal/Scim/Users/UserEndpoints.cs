@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using IdeaScale.Portal.Data.Interceptors;
 using IdeaScale.Portal.Scim.Auth;
 using IdeaScale.Portal.Scim.Errors;
+using IdeaScale.Portal.Scim.Filtering;
 using IdeaScale.Portal.Scim.Logging;
 using IdeaScale.Portal.Scim.Patching;
 using IdeaScale.Portal.Scim.Protocol;
@@ -47,29 +48,61 @@ public static class UserEndpoints
         return ScimResult.Ok(new ListResponse(total, query.StartIndex, resources.Count, resources));
     }
 
-    /// <summary>Counts, orders and pages in the database, then loads the page's rows one query per kind.</summary>
+    /// <summary>Orders, pages and (when the page is full) counts in the database, then loads the page's rows one query per kind.</summary>
     public static async Task<(int Total, List<JsonObject> Resources)> QueryAsync(ListQuery query, PortalDbContext db, ScimTenant tenant, CancellationToken ct)
     {
         var selection = AttributeSelection.Parse(Type, query.Attributes, query.ExcludedAttributes);
+        if (query.SortBy is null && UserNameLookup(query.Filter) is { } userName)
+        {
+            return await LookupAsync(userName, query, selection, db, tenant, ct);
+        }
+
         var filtered = ScimQueries.FilterUsers(db.Members.AsNoTracking().Where(m => m.WorkspaceId == tenant.WorkspaceId), query.Filter, db);
-        var total = await filtered.CountAsync(ct);
-        var page = query.Count == 0 ? [] : await ScimQueries.Order(filtered, Type, query.SortBy, query.SortOrder)
-            .Skip(query.StartIndex - 1).Take(query.Count).ToListAsync(ct);
+        var (total, page) = await ScimQueries.PageAsync(filtered, ScimQueries.Order(filtered, Type, query.SortBy, query.SortOrder), query, ct);
         var rows = await new UserMapper(db).LoadRowsAsync(page, selection, ct);
         return (total, page.Select(m => selection.Apply(UserMapper.ToJson(m, rows[m.Id], tenant.BaseUrl))).ToList());
+    }
+
+    /// <summary>The value of a filter that is exactly <c>userName eq "…"</c> (any letter case, with or without the schema URN), else null.</summary>
+    internal static string? UserNameLookup(string? filter) =>
+        filter is not null
+        && FilterParser.Parse(filter) is CompareNode { Op: CompareOp.Eq, Value: StringLiteral literal } compare
+        && Type.Resolve(compare.Path.ToString()) is { Attribute: { } attribute, SubAttribute: null }
+        && ReferenceEquals(attribute, UserNameAttribute)
+            ? literal.Value
+            : null;
+
+    private static readonly ScimAttribute UserNameAttribute = Type.Core.Attributes.Single(a => a.Name == "userName");
+
+    /// <summary>
+    /// <c>filter=userName eq "…"</c>, the lookup Entra ID and Okta run for every user on every sync, with compiled
+    /// queries: the user and its rows in one statement, its groups in another. It answers exactly what the general
+    /// path answers (userName is unique and compared case-insensitively through its normalised column).
+    /// </summary>
+    private static async Task<(int Total, List<JsonObject> Resources)> LookupAsync(
+        string userName, ListQuery query, AttributeSelection selection, PortalDbContext db, ScimTenant tenant, CancellationToken ct)
+    {
+        var member = await UserQueries.WithRowsByUserName(db, tenant.WorkspaceId, AuditStampInterceptor.Normalize(userName), ct);
+        if (member is null || query.StartIndex > 1 || query.Count == 0)
+        {
+            return (member is null ? 0 : 1, []);
+        }
+
+        var rows = await new UserMapper(db).LoadRowsAsync(member, selection, rowsLoaded: true, ct);
+        return (1, [selection.Apply(UserMapper.ToJson(member, rows, tenant.BaseUrl))]);
     }
 
     public static async Task<IResult> GetUser(string id, HttpContext context, PortalDbContext db, ScimTenant tenant)
     {
         var ct = context.RequestAborted;
         var memberId = ScimQueries.ParseId(id, Type.Name);
-        var member = await UserQueries.ById(db, tenant.WorkspaceId, memberId, ct) ?? throw NotFound(id);
+        var member = await UserQueries.WithRowsById(db, tenant.WorkspaceId, memberId, ct) ?? throw NotFound(id);
         if (context.Request.Headers.IfNoneMatch.ToString() is { Length: > 0 } ifNoneMatch && ETags.Matches(ifNoneMatch, member.Version))
         {
             return ScimResult.NotModified(member.Version);
         }
 
-        return await RespondAsync(member, context, db, tenant, StatusCodes.Status200OK);
+        return await RespondAsync(member, context, db, tenant, StatusCodes.Status200OK, rowsLoaded: true);
     }
 
     public static async Task<IResult> CreateUser(HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log)
@@ -204,12 +237,12 @@ public static class UserEndpoints
     /// The user as the response body. <paramref name="known"/> are rows the caller already holds (a write answers
     /// from what it wrote instead of reading it back); otherwise they are loaded for the selection.
     /// </summary>
-    private static async Task<IResult> RespondAsync(WorkspaceMember member, HttpContext context, PortalDbContext db, ScimTenant tenant, int status, UserRows? known = null)
+    private static async Task<IResult> RespondAsync(WorkspaceMember member, HttpContext context, PortalDbContext db, ScimTenant tenant, int status, UserRows? known = null, bool rowsLoaded = false)
     {
         var query = context.Request.Query;
         var selection = AttributeSelection.Parse(Type, query.TryGetValue("attributes", out var a) ? a.ToString() : null,
             query.TryGetValue("excludedAttributes", out var e) ? e.ToString() : null);
-        var rows = known ?? await new UserMapper(db).LoadRowsAsync(member, selection, context.RequestAborted);
+        var rows = known ?? await new UserMapper(db).LoadRowsAsync(member, selection, rowsLoaded, context.RequestAborted);
         var resource = selection.Apply(UserMapper.ToJson(member, rows, tenant.BaseUrl));
         var location = status == StatusCodes.Status201Created ? resource["meta"]!["location"]!.GetValue<string>() : null;
         return ScimResult.Resource(resource, member.Version, status, location);

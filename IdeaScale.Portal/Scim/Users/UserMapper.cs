@@ -70,15 +70,15 @@ public sealed class UserMapper(PortalDbContext db)
             case Storage.Inline:
                 return Object(attribute.SubAttributes.Select(s => (s.Name, ColumnAccess.Read(s, member))));
             case Storage.ValueRows:
-                return Array(rows.Values.Where(v => v.Kind == attribute.RowKind).OrderBy(v => v.Ordinal).Select(v => RowObject(attribute, v)));
+                return rows.Values.Count == 0 ? null : Array(rows.Values.Where(v => v.Kind == attribute.RowKind).OrderBy(v => v.Ordinal).Select(v => RowObject(attribute, v)));
             case Storage.AddressRows:
-                return Array(rows.Addresses.OrderBy(a => a.Ordinal).Select(a => RowObject(attribute, a)));
+                return rows.Addresses.Count == 0 ? null : Array(rows.Addresses.OrderBy(a => a.Ordinal).Select(a => RowObject(attribute, a)));
             case Storage.Manager:
                 return member.ManagerId is { } manager
                     ? Object([("value", manager.ToString()), ("$ref", ResourceMeta.Location(baseUrl, Type.Endpoint, manager)), ("displayName", rows.ManagerDisplay)])
                     : null;
             case Storage.GroupsOfUser:
-                return Array(rows.Groups.Select(g => Object([
+                return rows.Groups.Count == 0 ? null : Array(rows.Groups.Select(g => Object([
                     ("value", g.Id.ToString()),
                     ("$ref", ResourceMeta.Location(baseUrl, ScimRegistry.GroupType.Endpoint, g.Id)),
                     ("display", g.Display),
@@ -133,11 +133,15 @@ public sealed class UserMapper(PortalDbContext db)
     /// Loads the rows of one user (GET /Users/{id} and the answer to a write) with compiled queries: no expression
     /// tree is built, hashed or translated per request.
     /// </summary>
-    public async Task<UserRows> LoadRowsAsync(WorkspaceMember member, AttributeSelection selection, CancellationToken ct)
+    public Task<UserRows> LoadRowsAsync(WorkspaceMember member, AttributeSelection selection, CancellationToken ct) =>
+        LoadRowsAsync(member, selection, rowsLoaded: false, ct);
+
+    /// <param name="rowsLoaded">The member's Values and Addresses are loaded (included or tracked): use them.</param>
+    public async Task<UserRows> LoadRowsAsync(WorkspaceMember member, AttributeSelection selection, bool rowsLoaded, CancellationToken ct)
     {
         var needs = RowNeeds.For(selection);
-        var values = needs.Values ? await ToListAsync(UserQueries.Values(db, member.Id), ct) : [];
-        var addresses = needs.Addresses ? await ToListAsync(UserQueries.Addresses(db, member.Id), ct) : [];
+        var values = !needs.Values ? [] : rowsLoaded ? member.Values : await ToListAsync(UserQueries.Values(db, member.Id), ct);
+        var addresses = !needs.Addresses ? [] : rowsLoaded ? member.Addresses : await ToListAsync(UserQueries.Addresses(db, member.Id), ct);
         var groups = needs.Groups ? await ToListAsync(UserQueries.Groups(db, member.Id), ct) : [];
         var manager = needs.Manager && member.ManagerId is { } managerId ? await UserQueries.ManagerDisplay(db, member.WorkspaceId, managerId, ct) : null;
         return new UserRows(values, addresses, groups.ConvertAll(g => (g.Id, g.DisplayName)), manager);

@@ -16,6 +16,21 @@ internal static class UserQueries
         EF.CompileAsyncQuery((PortalDbContext db, Guid workspaceId, Guid id, CancellationToken ct) =>
             db.Members.AsNoTracking().SingleOrDefault(m => m.WorkspaceId == workspaceId && m.Id == id));
 
+    /// <summary>
+    /// A user with its multi-valued rows in one statement (LEFT JOINs: a user has a handful of values and rarely
+    /// more than one address, so the join multiplies few rows), for GET /Users/{id}.
+    /// </summary>
+    public static readonly Func<PortalDbContext, Guid, Guid, CancellationToken, Task<WorkspaceMember?>> WithRowsById =
+        EF.CompileAsyncQuery((PortalDbContext db, Guid workspaceId, Guid id, CancellationToken ct) =>
+            db.Members.AsNoTracking().Include(m => m.Values).Include(m => m.Addresses).AsSingleQuery()
+                .SingleOrDefault(m => m.WorkspaceId == workspaceId && m.Id == id));
+
+    /// <summary>The user with this normalised userName, with its rows: the lookup IdPs run for every user on every sync.</summary>
+    public static readonly Func<PortalDbContext, Guid, string, CancellationToken, Task<WorkspaceMember?>> WithRowsByUserName =
+        EF.CompileAsyncQuery((PortalDbContext db, Guid workspaceId, string normalizedUserName, CancellationToken ct) =>
+            db.Members.AsNoTracking().Include(m => m.Values).Include(m => m.Addresses).AsSingleQuery()
+                .SingleOrDefault(m => m.WorkspaceId == workspaceId && m.NormalizedUserName == normalizedUserName));
+
     public static readonly Func<PortalDbContext, Guid, IAsyncEnumerable<MemberValue>> Values =
         EF.CompileAsyncQuery((PortalDbContext db, Guid memberId) =>
             db.MemberValues.AsNoTracking().Where(v => v.MemberId == memberId));
