@@ -31,8 +31,20 @@ public sealed class AttributeSelection
     /// <summary>True when <c>attributes</c> was given but names no attribute (e.g. <c>?attributes=</c>): the 204 policy of PATCH.</summary>
     public bool RequestsNothing => requested is { Count: 0 };
 
+    /// <summary>No attributes or excludedAttributes: the full default representation (<see cref="Apply"/> changes nothing).</summary>
+    public bool IsAll => requested is null && excluded.Count == 0;
+
     /// <summary>Whether a top-level attribute is returned (asked before loading its rows).</summary>
     public bool Includes(ScimAttribute attribute) => Includes(attribute.SchemaId, attribute, null);
+
+    /// <summary>
+    /// Whether <see cref="Apply"/> keeps this attribute of a resource: <see cref="Includes(ScimAttribute)"/>, except that
+    /// the full representation keeps everything it has.
+    /// </summary>
+    public bool Keeps(ScimAttribute attribute) => IsAll || Includes(attribute.SchemaId, attribute, null);
+
+    /// <summary>Whether <see cref="Apply"/> keeps a sub-attribute of a kept complex attribute (always for id and meta).</summary>
+    public bool Keeps(ScimAttribute attribute, ScimAttribute sub) => IsAll || IsAlways(attribute) || Includes(attribute.SchemaId, attribute, sub);
 
 
     /// <summary>Whether the attribute (optionally one sub-attribute) belongs in the response.</summary>

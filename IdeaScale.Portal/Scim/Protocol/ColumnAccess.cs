@@ -31,6 +31,38 @@ public static class ColumnAccess
         });
     }
 
+    /// <summary>The column's value as stored (a string, bool, Guid, DateTime, number or null).</summary>
+    public static object? Value(ScimAttribute attribute, object entity) => Getter(Property(attribute), entity.GetType())(entity);
+
+    /// <summary>
+    /// Writes the column's value as <see cref="Read"/> returns it: strings, booleans and numbers as such, ids as
+    /// their "D" form, times in round-trip form.
+    /// </summary>
+    public static void WriteValue(Utf8JsonWriter writer, string name, object value)
+    {
+        switch (value)
+        {
+            case string s:
+                writer.WriteString(name, s);
+                break;
+            case bool b:
+                writer.WriteBoolean(name, b);
+                break;
+            case int i:
+                writer.WriteNumber(name, i);
+                break;
+            case long l:
+                writer.WriteNumber(name, l);
+                break;
+            case DateTime d:
+                writer.WriteString(name, DateTime.SpecifyKind(d, DateTimeKind.Utc).ToString("o", CultureInfo.InvariantCulture));
+                break;
+            default:
+                writer.WriteString(name, value.ToString());
+                break;
+        }
+    }
+
     /// <summary>The column's value as SCIM JSON; null for unassigned (null strings, false booleans of row entities are kept).</summary>
     public static JsonNode? Read(ScimAttribute attribute, object entity)
     {

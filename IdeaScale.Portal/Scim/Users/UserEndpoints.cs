@@ -44,23 +44,33 @@ public static class UserEndpoints
 
     private static async Task<IResult> ListAsync(ListQuery query, PortalDbContext db, ScimTenant tenant, CancellationToken ct)
     {
-        var (total, resources) = await QueryAsync(query, db, tenant, ct);
-        return ScimResult.Ok(new ListResponse(total, query.StartIndex, resources.Count, resources));
+        var (total, page, selection) = await QueryPageAsync(query, db, tenant, ct);
+        return ScimResult.List(total, query.StartIndex, page,
+            (writer, user) => UserJsonWriter.Write(writer, user.Member, user.Rows, tenant.BaseUrl, selection));
+    }
+
+    /// <summary>The page as JSON resources (POST /.search at the root mixes them with groups).</summary>
+    public static async Task<(int Total, List<JsonObject> Resources)> QueryAsync(ListQuery query, PortalDbContext db, ScimTenant tenant, CancellationToken ct)
+    {
+        var (total, page, selection) = await QueryPageAsync(query, db, tenant, ct);
+        return (total, page.ConvertAll(u => selection.Apply(UserMapper.ToJson(u.Member, u.Rows, tenant.BaseUrl))));
     }
 
     /// <summary>Orders, pages and (when the page is full) counts in the database, then loads the page's rows one query per kind.</summary>
-    public static async Task<(int Total, List<JsonObject> Resources)> QueryAsync(ListQuery query, PortalDbContext db, ScimTenant tenant, CancellationToken ct)
+    private static async Task<(int Total, List<(WorkspaceMember Member, UserRows Rows)> Page, AttributeSelection Selection)> QueryPageAsync(
+        ListQuery query, PortalDbContext db, ScimTenant tenant, CancellationToken ct)
     {
         var selection = AttributeSelection.Parse(Type, query.Attributes, query.ExcludedAttributes);
         if (query.SortBy is null && UserNameLookup(query.Filter) is { } userName)
         {
-            return await LookupAsync(userName, query, selection, db, tenant, ct);
+            var (found, user) = await LookupAsync(userName, query, selection, db, tenant, ct);
+            return (found, user is { } u ? [u] : [], selection);
         }
 
         var filtered = ScimQueries.FilterUsers(db.Members.AsNoTracking().Where(m => m.WorkspaceId == tenant.WorkspaceId), query.Filter, db);
         var (total, page) = await ScimQueries.PageAsync(filtered, ScimQueries.Order(filtered, Type, query.SortBy, query.SortOrder), query, ct);
         var rows = await new UserMapper(db).LoadRowsAsync(page, selection, ct);
-        return (total, page.Select(m => selection.Apply(UserMapper.ToJson(m, rows[m.Id], tenant.BaseUrl))).ToList());
+        return (total, page.ConvertAll(m => (m, rows[m.Id])), selection);
     }
 
     /// <summary>The value of a filter that is exactly <c>userName eq "…"</c> (any letter case, with or without the schema URN), else null.</summary>
@@ -79,17 +89,16 @@ public static class UserEndpoints
     /// queries: the user and its rows in one statement, its groups in another. It answers exactly what the general
     /// path answers (userName is unique and compared case-insensitively through its normalised column).
     /// </summary>
-    private static async Task<(int Total, List<JsonObject> Resources)> LookupAsync(
+    private static async Task<(int Total, (WorkspaceMember, UserRows)? User)> LookupAsync(
         string userName, ListQuery query, AttributeSelection selection, PortalDbContext db, ScimTenant tenant, CancellationToken ct)
     {
         var member = await UserQueries.WithRowsByUserName(db, tenant.WorkspaceId, AuditStampInterceptor.Normalize(userName), ct);
         if (member is null || query.StartIndex > 1 || query.Count == 0)
         {
-            return (member is null ? 0 : 1, []);
+            return (member is null ? 0 : 1, null);
         }
 
-        var rows = await new UserMapper(db).LoadRowsAsync(member, selection, rowsLoaded: true, ct);
-        return (1, [selection.Apply(UserMapper.ToJson(member, rows, tenant.BaseUrl))]);
+        return (1, (member, await new UserMapper(db).LoadRowsAsync(member, selection, rowsLoaded: true, ct)));
     }
 
     public static async Task<IResult> GetUser(string id, HttpContext context, PortalDbContext db, ScimTenant tenant)
@@ -243,9 +252,8 @@ public static class UserEndpoints
         var selection = AttributeSelection.Parse(Type, query.TryGetValue("attributes", out var a) ? a.ToString() : null,
             query.TryGetValue("excludedAttributes", out var e) ? e.ToString() : null);
         var rows = known ?? await new UserMapper(db).LoadRowsAsync(member, selection, rowsLoaded, context.RequestAborted);
-        var resource = selection.Apply(UserMapper.ToJson(member, rows, tenant.BaseUrl));
-        var location = status == StatusCodes.Status201Created ? resource["meta"]!["location"]!.GetValue<string>() : null;
-        return ScimResult.Resource(resource, member.Version, status, location);
+        var location = status == StatusCodes.Status201Created ? ResourceMeta.Location(tenant.BaseUrl, Type.Endpoint, member.Id) : null;
+        return ScimResult.Resource(writer => UserJsonWriter.Write(writer, member, rows, tenant.BaseUrl, selection), member.Version, status, location);
     }
 
     private static string UniquenessDetail(WorkspaceMember member) => $"A user with userName '{member.UserName}' already exists in this workspace.";
