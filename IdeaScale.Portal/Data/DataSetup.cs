@@ -31,6 +31,11 @@ public static class DataSetup
             // then stays the same for every list, so EF caches it instead of regenerating it on every execution
             // (a third of a GET /Users/{id} before this, measured by IdeaScale.Benchmarks).
             .UseSqlite(connectionString, sqlite => sqlite.UseParameterizedCollectionMode(ParameterTranslationMode.Parameter))
+            // A unique-index violation is how a duplicate userName or group name is detected (409 uniqueness, no
+            // pre-check query), so EF's own error lines for a failed command would flag every duplicate POST as an
+            // error. Every failure that is one reaches an error handler that logs it (ScimErrorHandling, the portal's
+            // exception handler), so EF's copies are kept at Debug.
+            .ConfigureWarnings(w => w.Log((RelationalEventId.CommandError, LogLevel.Debug), (CoreEventId.SaveChangesFailed, LogLevel.Debug)))
             // Every feature's interceptors (audit stamps, SQLite pragmas, SCIM access-cache invalidation).
             .AddInterceptors(sp.GetServices<IInterceptor>()));
         builder.Services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext());

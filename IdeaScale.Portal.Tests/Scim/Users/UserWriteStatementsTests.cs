@@ -102,5 +102,17 @@ public sealed class UserWriteStatementsTests : IClassFixture<ScimFactory>
         Assert.Equal("stmt.renamed@ides.example", unchanged!["userName"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task CreateUser_DuplicateUserName_Returns409AndLogsNoError()
+    {
+        await client.CreateUserAsync("stmt.duplicate@ides.example");
+        var mark = factory.Logs.Lines.Count;
+
+        var result = await client.PostJsonAsync("/scim/v2/Users", Body("STMT.duplicate"));
+
+        ScimHttp.AssertError(result, 409, "uniqueness");
+        Assert.DoesNotContain(factory.Logs.Lines.Skip(mark), l => l.StartsWith("Error ", StringComparison.Ordinal) || l.StartsWith("Critical ", StringComparison.Ordinal));
+    }
+
     private static string Body(string name) => EntraUser.Replace("{0}", name, StringComparison.Ordinal);
 }
