@@ -33,6 +33,19 @@ public sealed class GroupWriteStatementsTests : IClassFixture<ScimFactory>
     }
 
     [Fact]
+    public async Task PatchGroup_AddOneMember_LooksTheListedIdsUpByPrimaryKeyOnly()
+    {
+        var (group, _) = await GroupWithMembersAsync("plan");
+        var newcomer = await client.CreateUserAsync("gstmt.plan.newcomer@ides.example");
+
+        var (_, sql) = await WriteStatements.CaptureAsync(factory, () => PatchAsync(group, "add", newcomer));
+
+        // With "WorkspaceId = @ws AND Id IN (…)" SQLite scanned every user of the workspace (issue 6's 100,000-user run).
+        var lookup = Assert.Single(sql, s => s.Contains("json_each", StringComparison.Ordinal) && s.Contains("FROM \"Members\"", StringComparison.Ordinal));
+        Assert.DoesNotContain("\"WorkspaceId\" = @", lookup, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task PatchGroup_RemoveOneMember_RunsThreeStatements()
     {
         var (group, members) = await GroupWithMembersAsync("remove");
