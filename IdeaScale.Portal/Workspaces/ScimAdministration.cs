@@ -189,7 +189,7 @@ public sealed class ScimAdministration(
     /// Turns SCIM on or off for a workspace. CustomerSuccess role only: anyone else (including the workspace's
     /// own admins) gets <see cref="UnauthorizedAccessException"/>, nothing changes, and the refused attempt is
     /// audited. Enabling requires active SSO. Audited as ScimEnabled/ScimDisabled with the acting account.
-    /// Takes effect on the next SCIM request (tokens are checked against the database on every request).
+    /// Takes effect on the next SCIM request (the change clears the SCIM access cache, see Scim/Auth/ScimAccessCache.cs).
     /// </summary>
     public async Task SetScimEnabledAsync(ClaimsPrincipal user, string slug, bool enabled, CancellationToken ct = default)
     {

@@ -10,9 +10,9 @@ namespace IdeaScale.Portal.Scim.Auth;
 /// (which forwards to the scheme that reads the request's credentials) and challenges on failure (401). Then it
 /// resolves the request's <see cref="ScimTenant"/> from the principal and applies the gating: SCIM answers only
 /// while the workspace's SSO configuration is active and customer success has enabled SCIM; otherwise 403 with
-/// the reason. Both flags are read from the database on every request (in the same query that authentication
-/// used, <see cref="ScimWorkspaceLookup"/>), so switching either off stops the token at once and switching it on
-/// restores it (there is no cache to invalidate).
+/// the reason. Both flags come with the workspace facts authentication read (<see cref="ScimWorkspaceLookup"/>,
+/// kept in <see cref="ScimAccessCache"/>, which every change to them clears), so switching either off stops the
+/// token on the next request and switching it on restores it.
 /// </summary>
 public sealed class ScimAuthentication(RequestDelegate next)
 {
