@@ -18,7 +18,6 @@ public static class UserEndpoints
 {
     private const int MaxConcurrencyRetries = 3;
     private static ScimResourceType Type => ScimRegistry.UserType;
-    private static readonly ScimAttribute GroupsAttribute = Type.Schemas.SelectMany(s => s.Attributes).Single(a => a.Storage == Storage.GroupsOfUser);
 
     public static RouteGroupBuilder MapScimUsers(this RouteGroupBuilder scim)
     {
@@ -98,7 +97,7 @@ public static class UserEndpoints
             return (member is null ? 0 : 1, null);
         }
 
-        return (1, (member, await new UserMapper(db).LoadRowsAsync(member, selection, rowsLoaded: true, ct)));
+        return (1, (member, await new UserMapper(db).LoadRowsAsync(member, selection, ct)));
     }
 
     public static async Task<IResult> GetUser(string id, HttpContext context, PortalDbContext db, ScimTenant tenant)
@@ -111,7 +110,7 @@ public static class UserEndpoints
             return ScimResult.NotModified(member.Version);
         }
 
-        return await RespondAsync(member, context, db, tenant, StatusCodes.Status200OK, rowsLoaded: true);
+        return await RespondAsync(member, context, db, tenant, StatusCodes.Status200OK);
     }
 
     public static async Task<IResult> CreateUser(HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log)
@@ -193,29 +192,9 @@ public static class UserEndpoints
                 return ScimResult.NoContent(ETags.For(member.Version));
             }
 
-            return await RespondAsync(member, context, db, tenant, StatusCodes.Status200OK, await WrittenRowsAsync(member, mapper, context, db));
+            // Answered from what was written: values and addresses as tracked, the manager's name as the write read it.
+            return await RespondAsync(member, context, db, tenant, StatusCodes.Status200OK, mapper: mapper);
         }
-    }
-
-    /// <summary>
-    /// The rows of a user this request has just written: values and addresses as tracked, the manager's name as the
-    /// write checked it, and the groups (which a user write never changes) read only when the answer shows them.
-    /// </summary>
-    private static async Task<UserRows> WrittenRowsAsync(WorkspaceMember member, UserMapper mapper, HttpContext context, PortalDbContext db)
-    {
-        var query = context.Request.Query;
-        var selection = AttributeSelection.Parse(Type, query.TryGetValue("attributes", out var a) ? a.ToString() : null,
-            query.TryGetValue("excludedAttributes", out var e) ? e.ToString() : null);
-        var groups = new List<(Guid Id, string Display)>();
-        if (selection.Includes(GroupsAttribute))
-        {
-            await foreach (var g in UserQueries.Groups(db, member.Id).WithCancellation(context.RequestAborted))
-            {
-                groups.Add((g.Id, g.DisplayName));
-            }
-        }
-
-        return new UserRows([.. member.Values], [.. member.Addresses], groups, mapper.ManagerDisplay);
     }
 
     public static async Task<IResult> DeleteUser(string id, HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log, TimeProvider time)
@@ -243,15 +222,17 @@ public static class UserEndpoints
     }
 
     /// <summary>
-    /// The user as the response body. <paramref name="known"/> are rows the caller already holds (a write answers
-    /// from what it wrote instead of reading it back); otherwise they are loaded for the selection.
+    /// The user (loaded with its values and addresses) as the response body. <paramref name="known"/> are rows the
+    /// caller already holds; <paramref name="mapper"/> is the one that wrote the user, so its manager is not read
+    /// again. Otherwise the rows the selection shows are loaded.
     /// </summary>
-    private static async Task<IResult> RespondAsync(WorkspaceMember member, HttpContext context, PortalDbContext db, ScimTenant tenant, int status, UserRows? known = null, bool rowsLoaded = false)
+    private static async Task<IResult> RespondAsync(
+        WorkspaceMember member, HttpContext context, PortalDbContext db, ScimTenant tenant, int status, UserRows? known = null, UserMapper? mapper = null)
     {
         var query = context.Request.Query;
         var selection = AttributeSelection.Parse(Type, query.TryGetValue("attributes", out var a) ? a.ToString() : null,
             query.TryGetValue("excludedAttributes", out var e) ? e.ToString() : null);
-        var rows = known ?? await new UserMapper(db).LoadRowsAsync(member, selection, rowsLoaded, context.RequestAborted);
+        var rows = known ?? await (mapper ?? new UserMapper(db)).LoadRowsAsync(member, selection, context.RequestAborted);
         var location = status == StatusCodes.Status201Created ? ResourceMeta.Location(tenant.BaseUrl, Type.Endpoint, member.Id) : null;
         return ScimResult.Resource(writer => UserJsonWriter.Write(writer, member, rows, tenant.BaseUrl, selection), member.Version, status, location);
     }

@@ -130,21 +130,18 @@ public sealed class UserMapper(PortalDbContext db)
     }
 
     /// <summary>
-    /// Loads the rows of one user (GET /Users/{id} and the answer to a write) with compiled queries: no expression
-    /// tree is built, hashed or translated per request.
+    /// The rows of one user whose values and addresses are loaded with it (GET /Users/{id}, the lookup, the answer
+    /// to a write): its groups by a compiled query when the selection shows them, and its manager's name, which a
+    /// write through this mapper already read.
     /// </summary>
-    public Task<UserRows> LoadRowsAsync(WorkspaceMember member, AttributeSelection selection, CancellationToken ct) =>
-        LoadRowsAsync(member, selection, rowsLoaded: false, ct);
-
-    /// <param name="rowsLoaded">The member's Values and Addresses are loaded (included or tracked): use them.</param>
-    public async Task<UserRows> LoadRowsAsync(WorkspaceMember member, AttributeSelection selection, bool rowsLoaded, CancellationToken ct)
+    public async Task<UserRows> LoadRowsAsync(WorkspaceMember member, AttributeSelection selection, CancellationToken ct)
     {
         var needs = RowNeeds.For(selection);
-        var values = !needs.Values ? [] : rowsLoaded ? member.Values : await ToListAsync(UserQueries.Values(db, member.Id), ct);
-        var addresses = !needs.Addresses ? [] : rowsLoaded ? member.Addresses : await ToListAsync(UserQueries.Addresses(db, member.Id), ct);
         var groups = needs.Groups ? await ToListAsync(UserQueries.Groups(db, member.Id), ct) : [];
-        var manager = needs.Manager && member.ManagerId is { } managerId ? await UserQueries.ManagerDisplay(db, member.WorkspaceId, managerId, ct) : null;
-        return new UserRows(values, addresses, groups.ConvertAll(g => (g.Id, g.DisplayName)), manager);
+        var manager = needs.Manager && member.ManagerId is { } managerId
+            ? ManagerDisplay ?? await UserQueries.ManagerDisplay(db, member.WorkspaceId, managerId, ct)
+            : null;
+        return new UserRows(needs.Values ? member.Values : [], needs.Addresses ? member.Addresses : [], groups.ConvertAll(g => (g.Id, g.DisplayName)), manager);
     }
 
     private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> rows, CancellationToken ct)

@@ -12,10 +12,6 @@ public sealed record UserGroupRef(Guid Id, string DisplayName);
 /// </summary>
 internal static class UserQueries
 {
-    public static readonly Func<PortalDbContext, Guid, Guid, CancellationToken, Task<WorkspaceMember?>> ById =
-        EF.CompileAsyncQuery((PortalDbContext db, Guid workspaceId, Guid id, CancellationToken ct) =>
-            db.Members.AsNoTracking().SingleOrDefault(m => m.WorkspaceId == workspaceId && m.Id == id));
-
     /// <summary>
     /// A user with its multi-valued rows in one statement (LEFT JOINs: a user has a handful of values and rarely
     /// more than one address, so the join multiplies few rows), for GET /Users/{id}.
@@ -30,14 +26,6 @@ internal static class UserQueries
         EF.CompileAsyncQuery((PortalDbContext db, Guid workspaceId, string normalizedUserName, CancellationToken ct) =>
             db.Members.AsNoTracking().Include(m => m.Values).Include(m => m.Addresses).AsSingleQuery()
                 .SingleOrDefault(m => m.WorkspaceId == workspaceId && m.NormalizedUserName == normalizedUserName));
-
-    public static readonly Func<PortalDbContext, Guid, IAsyncEnumerable<MemberValue>> Values =
-        EF.CompileAsyncQuery((PortalDbContext db, Guid memberId) =>
-            db.MemberValues.AsNoTracking().Where(v => v.MemberId == memberId));
-
-    public static readonly Func<PortalDbContext, Guid, IAsyncEnumerable<MemberAddress>> Addresses =
-        EF.CompileAsyncQuery((PortalDbContext db, Guid memberId) =>
-            db.MemberAddresses.AsNoTracking().Where(a => a.MemberId == memberId));
 
     public static readonly Func<PortalDbContext, Guid, IAsyncEnumerable<UserGroupRef>> Groups =
         EF.CompileAsyncQuery((PortalDbContext db, Guid memberId) =>
