@@ -31,8 +31,12 @@ if (!app.Environment.IsDevelopment())
     app.UseHsts();
 }
 
-app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 app.UseScim();
+app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+// Explicit, after the SCIM branch: WebApplication would otherwise run cookie authentication and authorization
+// before every middleware, SCIM requests included.
+app.UseAuthentication();
+app.UseAuthorization();
 app.UseAntiforgery();
 
 app.MapStaticAssets();

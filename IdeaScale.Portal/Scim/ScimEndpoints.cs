@@ -6,6 +6,7 @@ using IdeaScale.Portal.Scim.Protocol;
 using IdeaScale.Portal.Scim.Users;
 
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.EntityFrameworkCore;
 
 namespace IdeaScale.Portal.Scim;
 
@@ -25,32 +26,33 @@ public static class ScimEndpoints
     }
 
     /// <summary>
-    /// The SCIM branch of the pipeline: the provisioning-log recorder, SCIM error handling (so every failure,
-    /// including 404 for an unknown route, is a SCIM body), authentication and gating, limits, then the endpoints
-    /// (see <see cref="ScimAccessSetup.UseScimAccess"/>).
+    /// The SCIM branch of the pipeline, taken right after routing chose the endpoint and before any of the portal's
+    /// middleware (status-code pages, cookie authentication, authorization, antiforgery), none of which applies to
+    /// an IdP: the provisioning-log recorder, SCIM error handling (so every failure, including 404 for an unknown
+    /// route, is a SCIM body), authentication and gating, limits (see <see cref="ScimAccessSetup.UseScimAccess"/>),
+    /// then the endpoint. Program.cs places the portal's authentication after this branch, so it never runs for SCIM.
     /// </summary>
     public static WebApplication UseScim(this WebApplication app)
     {
-        app.UseWhen(IsScimRequest, scim =>
-        {
-            scim.Use((context, next) =>
-            {
-                // SCIM answers with SCIM bodies, never the portal's HTML status pages.
-                if (context.Features.Get<IStatusCodePagesFeature>() is { } pages)
-                {
-                    pages.Enabled = false;
-                }
-
-                return next(context);
-            });
-            scim.UseScimAccess();
-        });
+        app.MapWhen(IsScimRequest, scim => scim.UseScimAccess().Run(ExecuteEndpoint));
         return app;
+    }
+
+    /// <summary>Runs the endpoint routing chose (a 405 for a known path with another method is one); none is a 404.</summary>
+    private static Task ExecuteEndpoint(HttpContext context)
+    {
+        if (context.GetEndpoint()?.RequestDelegate is { } endpoint)
+        {
+            return endpoint(context);
+        }
+
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        return Task.CompletedTask;
     }
 
     public static WebApplication MapScim(this WebApplication app)
     {
-        var scim = app.MapGroup(BasePath).DisableAntiforgery();
+        var scim = app.MapGroup(BasePath).DisableAntiforgery().AddEndpointFilterFactory(OneConnectionPerRequest);
         scim.MapScimUsers();
         scim.MapScimGroups();
         scim.MapScimDiscovery();
@@ -69,14 +71,14 @@ public static class ScimEndpoints
     {
         var ct = context.RequestAborted;
         var query = ScimRequest.FromSearch(await ScimRequest.ReadAsync<SearchRequest>(context.Request), ScimRequest.MaxResults(configuration));
-        var users = await TryQueryAsync(() => UserEndpoints.QueryAsync(query, db, reader, tenant, ct));
+        var users = await TryQueryAsync(() => UserEndpoints.QueryAsync(query, context.RequestServices, reader, tenant, ct));
         var userTotal = users?.Total ?? 0;
         var groupQuery = query with { StartIndex = Math.Max(1, query.StartIndex - userTotal), Count = query.Count - (users?.Resources.Count ?? 0) };
         var groups = await TryQueryAsync(() => GroupEndpoints.QueryAsync(groupQuery, db, tenant, ct));
         if (users is null && groups is null)
         {
             // Neither type accepts the filter: report the users' error.
-            await UserEndpoints.QueryAsync(query, db, reader, tenant, ct);
+            await UserEndpoints.QueryAsync(query, context.RequestServices, reader, tenant, ct);
         }
 
         var resources = (users?.Resources ?? []).Concat(groups?.Resources ?? []).ToList();
@@ -95,6 +97,20 @@ public static class ScimEndpoints
             return null;
         }
     }
+
+    /// <summary>
+    /// For handlers that take the DbContext: one open connection for all their statements. EF otherwise opens and
+    /// closes (and Microsoft.Data.Sqlite re-registers its functions on) a pooled connection around every statement.
+    /// Decided once per endpoint from the handler's parameters, so the reads that need no DbContext (GET /Users/{id},
+    /// the userName lookup, discovery) rent none.
+    /// </summary>
+    private static EndpointFilterDelegate OneConnectionPerRequest(EndpointFilterFactoryContext factory, EndpointFilterDelegate next) =>
+        !factory.MethodInfo.GetParameters().Any(p => p.ParameterType == typeof(PortalDbContext)) ? next : async invocation =>
+        {
+            var context = invocation.HttpContext;
+            await context.RequestServices.GetRequiredService<PortalDbContext>().Database.OpenConnectionAsync(context.RequestAborted);
+            return await next(invocation);
+        };
 
     public static bool IsScimRequest(HttpContext context) => context.Request.Path.StartsWithSegments(BasePath, StringComparison.OrdinalIgnoreCase);
 }

@@ -19,7 +19,7 @@ public sealed class ScimAuthentication(RequestDelegate next)
     public const string SsoInactiveDetail = "SSO is not active for this workspace. SCIM provisioning requires an active single sign-on configuration.";
     public const string ScimDisabledDetail = "SCIM is disabled for this workspace. Its Customer Success Manager can enable it.";
 
-    public async Task InvokeAsync(HttpContext context, ScimWorkspaceLookup workspaces, ScimTenant tenant, PortalDbContext db)
+    public async Task InvokeAsync(HttpContext context, ScimWorkspaceLookup workspaces, ScimTenant tenant)
     {
         var result = await context.AuthenticateAsync(ScimAuthenticationDefaults.Scheme);
         if (!result.Succeeded || !Guid.TryParse(result.Principal.FindFirst(ScimAuthenticationDefaults.WorkspaceIdClaim)?.Value, out var workspaceId))
@@ -50,9 +50,6 @@ public sealed class ScimAuthentication(RequestDelegate next)
             throw ScimException.Forbidden(ScimDisabledDetail);
         }
 
-        // One connection for all of the handler's statements: EF otherwise opens and closes (and Microsoft.Data.Sqlite
-        // re-registers its functions on) a pooled connection around every query, a sixth of a GET /Users/{id}.
-        await db.Database.OpenConnectionAsync(context.RequestAborted);
         await next(context);
     }
 }

@@ -22,7 +22,6 @@ public sealed class ScimTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
-    ScimCredentials credentials,
     ScimAccessCache cache,
     ScimWorkspaceLookup workspaces) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
@@ -87,8 +86,9 @@ public sealed class ScimTokenHandler(
             return null;
         }
 
+        // The credentials service (and its DbContext) only on a cache miss.
         var facts = await cache.GetCredentialAsync(ScimCredentials.Hash(token), async () =>
-            await credentials.FindAsync(token, Context.RequestAborted) is { } c ? new ScimCredentialFacts(c.Id, c.WorkspaceId, c.TokenHash, c.ExpiresAt) : null);
+            await Context.RequestServices.GetRequiredService<ScimCredentials>().FindAsync(token, Context.RequestAborted) is { } c ? new ScimCredentialFacts(c.Id, c.WorkspaceId, c.TokenHash, c.ExpiresAt) : null);
         return facts is not null && ScimCredentials.Matches(token, facts.TokenHash) ? facts : null;
     }
 

@@ -12,7 +12,7 @@ public sealed record ScimWorkspaceFacts(Guid Id, string Slug, string PublicUrl, 
 /// binding) and <see cref="ScimAuthentication"/> (gating) share the read. Switching SCIM or SSO off clears the
 /// cache, so it still stops the next request at once.
 /// </summary>
-public sealed class ScimWorkspaceLookup(PortalDbContext db, ScimAccessCache cache)
+public sealed class ScimWorkspaceLookup(IServiceProvider services, ScimAccessCache cache)
 {
     private (Guid WorkspaceId, string Host, ScimWorkspaceFacts? Facts)? read;
 
@@ -29,8 +29,11 @@ public sealed class ScimWorkspaceLookup(PortalDbContext db, ScimAccessCache cach
         return facts;
     }
 
-    private Task<ScimWorkspaceFacts?> LoadAsync(Guid workspaceId, string host, CancellationToken ct) =>
-        db.Workspaces.AsNoTracking().Where(w => w.Id == workspaceId)
+    /// <summary>On a cache miss only: a request answered from the cache rents no DbContext.</summary>
+    private Task<ScimWorkspaceFacts?> LoadAsync(Guid workspaceId, string host, CancellationToken ct)
+    {
+        var db = services.GetRequiredService<PortalDbContext>();
+        return db.Workspaces.AsNoTracking().Where(w => w.Id == workspaceId)
             .Select(w => new ScimWorkspaceFacts(
                 w.Id,
                 w.Slug,
@@ -39,4 +42,5 @@ public sealed class ScimWorkspaceLookup(PortalDbContext db, ScimAccessCache cach
                 w.Scim != null && w.Scim.Enabled,
                 w.Host == host || !db.Workspaces.Any(other => other.Host == host)))
             .FirstOrDefaultAsync(ct);
+    }
 }

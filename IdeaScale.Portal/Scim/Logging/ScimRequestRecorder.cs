@@ -22,7 +22,7 @@ public sealed class ScimRequestRecorder(
 
     private static readonly string[] DiscoveryEndpoints = ["ServiceProviderConfig", "Schemas", "ResourceTypes"];
 
-    public async Task InvokeAsync(HttpContext context, ScimTenant tenant, ScimRequestLog log, PortalDbContext db)
+    public async Task InvokeAsync(HttpContext context, ScimTenant tenant, ScimRequestLog log)
     {
         if (!logEnabled && !lastUseEnabled)
         {
@@ -41,11 +41,11 @@ public sealed class ScimRequestRecorder(
         finally
         {
             var status = failed && !context.Response.HasStarted ? StatusCodes.Status500InternalServerError : context.Response.StatusCode;
-            await RecordAsync(context, tenant, log, db, at, (int)time.GetElapsedTime(started).TotalMilliseconds, status);
+            await RecordAsync(context, tenant, log, at, (int)time.GetElapsedTime(started).TotalMilliseconds, status);
         }
     }
 
-    private async Task RecordAsync(HttpContext context, ScimTenant tenant, ScimRequestLog log, PortalDbContext db, DateTime at, int durationMs, int status)
+    private async Task RecordAsync(HttpContext context, ScimTenant tenant, ScimRequestLog log, DateTime at, int durationMs, int status)
     {
         var request = context.Request;
         var client = tenant.IsResolved && tenant.Client.Length > 0 ? tenant.Client : ScimClients.Describe(request);
@@ -60,7 +60,7 @@ public sealed class ScimRequestRecorder(
             return;
         }
 
-        var workspaceId = tenant.IsResolved ? tenant.WorkspaceId : await HostWorkspaceAsync(db, request.Host.Host);
+        var workspaceId = tenant.IsResolved ? tenant.WorkspaceId : await HostWorkspaceAsync(context.RequestServices.GetRequiredService<PortalDbContext>(), request.Host.Host);
         var (resourceType, resourceId, inferred) = Infer(request.Method, request.Path, status);
         await writer.EnqueueAsync(new ProvisioningEvent
         {

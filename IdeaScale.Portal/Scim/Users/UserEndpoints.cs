@@ -32,32 +32,33 @@ public static class UserEndpoints
         return scim;
     }
 
-    public static Task<IResult> ListUsers(HttpContext context, PortalDbContext db, UserReader reader, ScimTenant tenant, IConfiguration configuration) =>
-        ListAsync(ScimRequest.FromQuery(context.Request.Query, ScimRequest.MaxResults(configuration)), db, reader, tenant, context.RequestAborted);
+    /// <summary>No DbContext parameter: the userName lookup reads through <see cref="UserReader"/> and rents none.</summary>
+    public static Task<IResult> ListUsers(HttpContext context, UserReader reader, ScimTenant tenant, IConfiguration configuration) =>
+        ListAsync(ScimRequest.FromQuery(context.Request.Query, ScimRequest.MaxResults(configuration)), context.RequestServices, reader, tenant, context.RequestAborted);
 
-    public static async Task<IResult> SearchUsers(HttpContext context, PortalDbContext db, UserReader reader, ScimTenant tenant, IConfiguration configuration)
+    public static async Task<IResult> SearchUsers(HttpContext context, UserReader reader, ScimTenant tenant, IConfiguration configuration)
     {
         var search = await ScimRequest.ReadAsync<SearchRequest>(context.Request);
-        return await ListAsync(ScimRequest.FromSearch(search, ScimRequest.MaxResults(configuration)), db, reader, tenant, context.RequestAborted);
+        return await ListAsync(ScimRequest.FromSearch(search, ScimRequest.MaxResults(configuration)), context.RequestServices, reader, tenant, context.RequestAborted);
     }
 
-    private static async Task<IResult> ListAsync(ListQuery query, PortalDbContext db, UserReader reader, ScimTenant tenant, CancellationToken ct)
+    private static async Task<IResult> ListAsync(ListQuery query, IServiceProvider services, UserReader reader, ScimTenant tenant, CancellationToken ct)
     {
-        var (total, page, selection) = await QueryPageAsync(query, db, reader, tenant, ct);
+        var (total, page, selection) = await QueryPageAsync(query, services, reader, tenant, ct);
         return ScimResult.List(total, query.StartIndex, page,
             (writer, user) => UserJsonWriter.Write(writer, user.Member, user.Rows, tenant.BaseUrl, selection));
     }
 
     /// <summary>The page as JSON resources (POST /.search at the root mixes them with groups).</summary>
-    public static async Task<(int Total, List<JsonObject> Resources)> QueryAsync(ListQuery query, PortalDbContext db, UserReader reader, ScimTenant tenant, CancellationToken ct)
+    public static async Task<(int Total, List<JsonObject> Resources)> QueryAsync(ListQuery query, IServiceProvider services, UserReader reader, ScimTenant tenant, CancellationToken ct)
     {
-        var (total, page, selection) = await QueryPageAsync(query, db, reader, tenant, ct);
+        var (total, page, selection) = await QueryPageAsync(query, services, reader, tenant, ct);
         return (total, page.ConvertAll(u => selection.Apply(UserMapper.ToJson(u.Member, u.Rows, tenant.BaseUrl))));
     }
 
     /// <summary>Orders, pages and (when the page is full) counts in the database, then loads the page's rows one query per kind.</summary>
     private static async Task<(int Total, List<(WorkspaceMember Member, UserRows Rows)> Page, AttributeSelection Selection)> QueryPageAsync(
-        ListQuery query, PortalDbContext db, UserReader reader, ScimTenant tenant, CancellationToken ct)
+        ListQuery query, IServiceProvider services, UserReader reader, ScimTenant tenant, CancellationToken ct)
     {
         var selection = AttributeSelection.Parse(Type, query.Attributes, query.ExcludedAttributes);
         if (query.SortBy is null && UserNameLookup(query.Filter) is { } userName)
@@ -66,6 +67,7 @@ public static class UserEndpoints
             return (found, user is { } u ? [u] : [], selection);
         }
 
+        var db = services.GetRequiredService<PortalDbContext>();
         var filtered = ScimQueries.FilterUsers(db.Members.AsNoTracking().Where(m => m.WorkspaceId == tenant.WorkspaceId), query.Filter, db);
         var (total, page) = await ScimQueries.PageAsync(filtered, ScimQueries.Order(filtered, Type, query.SortBy, query.SortOrder), query, ct);
         var rows = await new UserMapper(db).LoadRowsAsync(page, selection, ct);
