@@ -188,6 +188,11 @@ public static class GroupEndpoints
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await db.Groups.Where(g => g.WorkspaceId == ws && db.GroupMemberships.Any(gm => gm.GroupId == g.Id && gm.MemberId == groupId))
             .ExecuteUpdateAsync(s => s.SetProperty(g => g.Version, g => g.Version + 1).SetProperty(g => g.LastModified, now), ct);
+
+        // Its users lose it from their groups: their Version (ETag) and LastModified change, found by primary key
+        // from the group's membership rows (one UPDATE however many members, never loading the member list).
+        await db.Members.Where(m => db.GroupMemberships.Where(gm => gm.GroupId == groupId).Select(gm => gm.MemberId).Contains(m.Id))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.Version, m => m.Version + 1).SetProperty(m => m.LastModified, now), ct);
         await db.GroupMemberships.Where(gm => gm.WorkspaceId == ws && (gm.GroupId == groupId || gm.MemberId == groupId)).ExecuteDeleteAsync(ct);
         await db.Groups.Where(g => g.WorkspaceId == ws && g.Id == groupId).ExecuteDeleteAsync(ct);
         await transaction.CommitAsync(ct);
