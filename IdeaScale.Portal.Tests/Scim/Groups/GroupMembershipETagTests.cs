@@ -137,6 +137,25 @@ public sealed class GroupMembershipETagTests : IClassFixture<ScimFactory>
     }
 
     [Fact]
+    public async Task PatchGroup_Rename_ChangesTheMembersETagsOnly()
+    {
+        var member = await client.CreateUserAsync("getag.rename.member@ides.example");
+        var outsider = await client.CreateUserAsync("getag.rename.outsider@ides.example");
+        var group = await client.CreateGroupAsync("getag rename", member);
+        var memberETag = await ETagAsync(member);
+        var outsiderETag = await ETagAsync(outsider);
+
+        var (response, _) = await client.PatchJsonAsync($"/scim/v2/Groups/{group}",
+            """{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"displayName","value":"getag renamed"}]}""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var (after, body) = await GetIfNoneMatchAsync(member, memberETag);
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        Assert.Equal("getag renamed", body!["groups"]![0]!["display"]!.GetValue<string>());
+        Assert.Equal(outsiderETag, await ETagAsync(outsider));
+    }
+
+    [Fact]
     public async Task MembershipWrites_UserVersionUpdates_FindTheUsersByPrimaryKey()
     {
         var users = new[]
@@ -151,7 +170,7 @@ public sealed class GroupMembershipETagTests : IClassFixture<ScimFactory>
             await PatchMembersAsync(group, "add", users[1]);
             await PatchMembersAsync(group, "remove", users[0]);
             await client.PutJsonAsync($"/scim/v2/Groups/{group}",
-                $$"""{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"getag plan","members":[{"value":"{{users[0]}}"}]}""");
+                $$"""{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"getag plan renamed","members":[{"value":"{{users[0]}}"}]}""");
             await client.PatchJsonAsync($"/scim/v2/Groups/{group}",
                 """{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"members"}]}""");
             return await client.SendAsync(HttpMethod.Delete, $"/scim/v2/Groups/{group}");
@@ -159,7 +178,7 @@ public sealed class GroupMembershipETagTests : IClassFixture<ScimFactory>
 
         var updates = sql.Where(s => s.Contains("UPDATE \"Members\"", StringComparison.Ordinal))
             .Select(s => s[s.IndexOf("UPDATE \"Members\"", StringComparison.Ordinal)..]).ToList();
-        Assert.Equal(5, updates.Count); // add, remove, replace, remove all, delete: one each
+        Assert.Equal(6, updates.Count); // add, remove, replace, rename (the same PUT), remove all, delete: one each
         foreach (var update in updates)
         {
             var plan = await QueryPlanAsync(update);
