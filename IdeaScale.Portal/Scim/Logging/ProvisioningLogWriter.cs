@@ -1,5 +1,3 @@
-using System.Data.Common;
-using System.Text;
 using System.Threading.Channels;
 
 using Microsoft.EntityFrameworkCore;
@@ -15,15 +13,12 @@ namespace IdeaScale.Portal.Scim.Logging;
 /// rather than drop when it is full), and one background loop writes them in batches. After the first row of a
 /// batch it waits up to <see cref="ProvisioningLogOptions.BatchWindow"/> for more (or until
 /// <see cref="ProvisioningLogOptions.BatchSize"/> rows are queued), so a burst of requests costs one write, not one
-/// per request. A batch is one transaction of multi-row INSERTs (<see cref="InsertStatement"/>).
+/// per request. A batch is one transaction of one prepared INSERT rebound per row (<see cref="InsertStatement"/>).
 /// <see cref="FlushAsync"/> returns once everything enqueued before it is in the database, without waiting for the
 /// window; shutdown drains the queue.
 /// </summary>
 public sealed partial class ProvisioningLogWriter : BackgroundService
 {
-    /// <summary>Most rows in one INSERT statement (15 parameters a row stays far below every provider's limit).</summary>
-    internal const int RowsPerStatement = 100;
-
     private readonly Channel<Item> channel;
     private readonly IDbContextFactory<PortalDbContext> dbFactory;
     private readonly TimeProvider time;
@@ -153,6 +148,7 @@ public sealed partial class ProvisioningLogWriter : BackgroundService
             await using var db = await dbFactory.CreateDbContextAsync();
             insert ??= InsertStatement.For(db);
             await insert.ExecuteAsync(db, batch);
+            LogBatchWritten(logger, batch.Count);
         }
 #pragma warning disable CA1031 // A failed batch is reported and dropped; the writer must keep serving later requests.
         catch (Exception ex)
@@ -163,91 +159,79 @@ public sealed partial class ProvisioningLogWriter : BackgroundService
     }
 
     /// <summary>
-    /// A multi-row INSERT of provisioning-log rows built from the EF model (table, columns, identifier quoting and
+    /// The INSERT of one provisioning-log row, built from the EF model (table, columns, identifier quoting and
     /// parameter syntax of the provider), with values bound through each property's own type mapping, so enums,
-    /// Guids and DateTimes are stored exactly as SaveChanges would store them. It skips what SaveChanges costs per
-    /// row (change tracking, one command and one generated id read back per row on SQLite): the writer never needs
-    /// the ids.
+    /// Guids and DateTimes are stored exactly as SaveChanges would store them. A batch runs it once per row on one
+    /// command in one transaction: the provider prepares the statement once and only rebinds the parameters, which
+    /// is the cheapest way to insert many rows into SQLite. (A multi-row VALUES list costs more: Microsoft.Data.Sqlite
+    /// binds parameters by name, quadratic in their number, and the long statement is parsed on every batch.) It
+    /// skips what SaveChanges costs per row (change tracking, a generated id read back per row): the writer never
+    /// needs the ids.
     /// </summary>
     internal sealed class InsertStatement
     {
-        private readonly IProperty[] properties;
-        private readonly string head;
-        private readonly ISqlGenerationHelper sql;
-        private readonly string?[] byRowCount = new string?[RowsPerStatement + 1];
+        private readonly Column[] columns;
+        private readonly string text;
 
-        private InsertStatement(IProperty[] properties, string head, ISqlGenerationHelper sql)
+        private readonly record struct Column(IProperty Property, IClrPropertyGetter Getter, RelationalTypeMapping Mapping, string Parameter);
+
+        private InsertStatement(Column[] columns, string text)
         {
-            this.properties = properties;
-            this.head = head;
-            this.sql = sql;
+            this.columns = columns;
+            this.text = text;
         }
 
         public static InsertStatement For(PortalDbContext db)
         {
             var entity = db.Model.FindEntityType(typeof(ProvisioningEvent))!;
             var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
-            var properties = entity.GetProperties().Where(p => p.ValueGenerated == ValueGenerated.Never).ToArray();
             var sql = db.GetService<ISqlGenerationHelper>();
-            var head = $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} ("
-                + string.Join(", ", properties.Select(p => sql.DelimitIdentifier(p.GetColumnName(table)!))) + ") VALUES ";
-            return new InsertStatement(properties, head, sql);
+            var columns = entity.GetProperties().Where(p => p.ValueGenerated == ValueGenerated.Never)
+                .Select((p, i) => new Column(p, p.GetGetter(), p.GetRelationalTypeMapping(), sql.GenerateParameterName("p" + i)))
+                .ToArray();
+            var text = $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} ("
+                + string.Join(", ", columns.Select(c => sql.DelimitIdentifier(c.Property.GetColumnName(table)!)))
+                + ") VALUES ("
+                + string.Join(", ", columns.Select((_, i) => sql.GenerateParameterNamePlaceholder("p" + i)))
+                + ")";
+            return new InsertStatement(columns, text);
         }
 
-        /// <summary>Writes the rows in one transaction, <see cref="RowsPerStatement"/> rows per statement.</summary>
+        /// <summary>Writes the rows in one transaction, one prepared statement rebound per row.</summary>
         public async Task ExecuteAsync(PortalDbContext db, IReadOnlyList<ProvisioningEvent> rows)
         {
-            await using var transaction = await db.Database.BeginTransactionAsync();
-            var factory = db.Database.GetDbConnection();
-            for (var start = 0; start < rows.Count; start += RowsPerStatement)
+            await db.Database.OpenConnectionAsync();
+            try
             {
-                var count = Math.Min(RowsPerStatement, rows.Count - start);
-                var parameters = new List<DbParameter>(count * properties.Length);
-                await using (var command = factory.CreateCommand())
+                await using var transaction = await db.Database.BeginTransactionAsync();
+                await using var command = db.Database.GetDbConnection().CreateCommand();
+                command.Transaction = transaction.GetDbTransaction();
+                command.CommandText = text;
+                foreach (var row in rows)
                 {
-                    for (var r = 0; r < count; r++)
+                    command.Parameters.Clear();
+                    foreach (var column in columns)
                     {
-                        foreach (var property in properties)
-                        {
-                            parameters.Add(property.GetRelationalTypeMapping().CreateParameter(
-                                command, sql.GenerateParameterName("p" + parameters.Count), property.GetGetter().GetClrValue(rows[start + r]), property.IsNullable));
-                        }
+                        command.Parameters.Add(column.Mapping.CreateParameter(command, column.Parameter, column.Getter.GetClrValue(row), column.Property.IsNullable));
                     }
+
+                    await command.ExecuteNonQueryAsync();
                 }
 
-                await db.Database.ExecuteSqlRawAsync(Text(count), parameters);
+                await transaction.CommitAsync();
             }
-
-            await transaction.CommitAsync();
-        }
-
-        /// <summary>The statement for a number of rows, built once per row count.</summary>
-        private string Text(int count)
-        {
-            if (byRowCount[count] is { } cached)
+            finally
             {
-                return cached;
+                await db.Database.CloseConnectionAsync();
             }
-
-            var text = new StringBuilder(head);
-            var n = 0;
-            for (var r = 0; r < count; r++)
-            {
-                text.Append(r == 0 ? "(" : ", (");
-                for (var c = 0; c < properties.Length; c++)
-                {
-                    text.Append(c == 0 ? "" : ", ").Append(sql.GenerateParameterNamePlaceholder("p" + n++));
-                }
-
-                text.Append(')');
-            }
-
-            return byRowCount[count] = text.ToString();
         }
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not write {Count} provisioning-log rows")]
     private static partial void LogBatchFailed(ILogger logger, Exception ex, int count);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Wrote {Count} provisioning-log rows in one transaction")]
+    private static partial void LogBatchWritten(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A provisioning-log row arrived after shutdown and was not written")]
     private static partial void LogDroppedAfterShutdown(ILogger logger);
