@@ -17,6 +17,7 @@ public sealed class ScimFactory() : PortalFactory(null, new Dictionary<string, s
 {
     ["Scim:RateLimit:RequestsPerSecond"] = "0",
     ["Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command"] = "Information",
+    ["Logging:LogLevel:IdeaScale.Portal.Data.ReadSessions"] = "Debug",
 })
 {
     public const string IdesBase = "http://ides.localhost:5080/scim/v2";
@@ -36,9 +37,13 @@ public sealed class ScimFactory() : PortalFactory(null, new Dictionary<string, s
 
     public Task<Guid> WorkspaceIdAsync(string slug) => WithDbAsync(db => db.Workspaces.Where(w => w.Slug == slug).Select(w => w.Id).SingleAsync());
 
-    /// <summary>The SQL commands EF Core executed since <paramref name="mark"/> (a count of log lines taken earlier).</summary>
+    /// <summary>
+    /// The SQL commands executed since <paramref name="mark"/> (a count of log lines taken earlier): EF Core's, and
+    /// the prepared reads of <see cref="ReadSessions"/>.
+    /// </summary>
     public IReadOnlyList<string> SqlSince(int mark) =>
-        Logs.Lines.Skip(mark).Where(l => l.Contains("Executed DbCommand", StringComparison.Ordinal)).ToList();
+        Logs.Lines.Skip(mark).Where(l => l.Contains("Executed DbCommand", StringComparison.Ordinal)
+            || l.Contains("Executed prepared read command", StringComparison.Ordinal)).ToList();
 }
 
 /// <summary>Sending SCIM requests and reading SCIM responses.</summary>

@@ -18,6 +18,8 @@ public static class ScimEndpoints
     {
         builder.Services.AddScoped<ScimTenant>();
         builder.Services.AddScoped<Logging.ScimRequestLog>();
+        builder.Services.AddSingleton<ReadSessions>();
+        builder.Services.AddSingleton<UserReader>();
         builder.AddScimAccess();
         return builder;
     }
@@ -63,18 +65,18 @@ public static class ScimEndpoints
     /// POST /.search at the root (RFC 7644 §3.4.3): users first, then groups, paged over the concatenation.
     /// A filter naming an attribute only one type has matches nothing of the other type.
     /// </summary>
-    private static async Task<IResult> SearchAll(HttpContext context, PortalDbContext db, ScimTenant tenant, IConfiguration configuration)
+    private static async Task<IResult> SearchAll(HttpContext context, PortalDbContext db, UserReader reader, ScimTenant tenant, IConfiguration configuration)
     {
         var ct = context.RequestAborted;
         var query = ScimRequest.FromSearch(await ScimRequest.ReadAsync<SearchRequest>(context.Request), ScimRequest.MaxResults(configuration));
-        var users = await TryQueryAsync(() => UserEndpoints.QueryAsync(query, db, tenant, ct));
+        var users = await TryQueryAsync(() => UserEndpoints.QueryAsync(query, db, reader, tenant, ct));
         var userTotal = users?.Total ?? 0;
         var groupQuery = query with { StartIndex = Math.Max(1, query.StartIndex - userTotal), Count = query.Count - (users?.Resources.Count ?? 0) };
         var groups = await TryQueryAsync(() => GroupEndpoints.QueryAsync(groupQuery, db, tenant, ct));
         if (users is null && groups is null)
         {
             // Neither type accepts the filter: report the users' error.
-            await UserEndpoints.QueryAsync(query, db, tenant, ct);
+            await UserEndpoints.QueryAsync(query, db, reader, tenant, ct);
         }
 
         var resources = (users?.Resources ?? []).Concat(groups?.Resources ?? []).ToList();

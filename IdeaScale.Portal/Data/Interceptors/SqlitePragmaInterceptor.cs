@@ -15,7 +15,7 @@ namespace IdeaScale.Portal.Data.Interceptors;
 /// </summary>
 public sealed class SqlitePragmaInterceptor : DbConnectionInterceptor
 {
-    private const string Pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;";
+    internal const string Pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;";
 
     /// <summary>Native connections that already have the settings; entries go away with the native connection.</summary>
     private static readonly ConditionalWeakTable<object, object> Configured = [];

@@ -32,37 +32,37 @@ public static class UserEndpoints
         return scim;
     }
 
-    public static Task<IResult> ListUsers(HttpContext context, PortalDbContext db, ScimTenant tenant, IConfiguration configuration) =>
-        ListAsync(ScimRequest.FromQuery(context.Request.Query, ScimRequest.MaxResults(configuration)), db, tenant, context.RequestAborted);
+    public static Task<IResult> ListUsers(HttpContext context, PortalDbContext db, UserReader reader, ScimTenant tenant, IConfiguration configuration) =>
+        ListAsync(ScimRequest.FromQuery(context.Request.Query, ScimRequest.MaxResults(configuration)), db, reader, tenant, context.RequestAborted);
 
-    public static async Task<IResult> SearchUsers(HttpContext context, PortalDbContext db, ScimTenant tenant, IConfiguration configuration)
+    public static async Task<IResult> SearchUsers(HttpContext context, PortalDbContext db, UserReader reader, ScimTenant tenant, IConfiguration configuration)
     {
         var search = await ScimRequest.ReadAsync<SearchRequest>(context.Request);
-        return await ListAsync(ScimRequest.FromSearch(search, ScimRequest.MaxResults(configuration)), db, tenant, context.RequestAborted);
+        return await ListAsync(ScimRequest.FromSearch(search, ScimRequest.MaxResults(configuration)), db, reader, tenant, context.RequestAborted);
     }
 
-    private static async Task<IResult> ListAsync(ListQuery query, PortalDbContext db, ScimTenant tenant, CancellationToken ct)
+    private static async Task<IResult> ListAsync(ListQuery query, PortalDbContext db, UserReader reader, ScimTenant tenant, CancellationToken ct)
     {
-        var (total, page, selection) = await QueryPageAsync(query, db, tenant, ct);
+        var (total, page, selection) = await QueryPageAsync(query, db, reader, tenant, ct);
         return ScimResult.List(total, query.StartIndex, page,
             (writer, user) => UserJsonWriter.Write(writer, user.Member, user.Rows, tenant.BaseUrl, selection));
     }
 
     /// <summary>The page as JSON resources (POST /.search at the root mixes them with groups).</summary>
-    public static async Task<(int Total, List<JsonObject> Resources)> QueryAsync(ListQuery query, PortalDbContext db, ScimTenant tenant, CancellationToken ct)
+    public static async Task<(int Total, List<JsonObject> Resources)> QueryAsync(ListQuery query, PortalDbContext db, UserReader reader, ScimTenant tenant, CancellationToken ct)
     {
-        var (total, page, selection) = await QueryPageAsync(query, db, tenant, ct);
+        var (total, page, selection) = await QueryPageAsync(query, db, reader, tenant, ct);
         return (total, page.ConvertAll(u => selection.Apply(UserMapper.ToJson(u.Member, u.Rows, tenant.BaseUrl))));
     }
 
     /// <summary>Orders, pages and (when the page is full) counts in the database, then loads the page's rows one query per kind.</summary>
     private static async Task<(int Total, List<(WorkspaceMember Member, UserRows Rows)> Page, AttributeSelection Selection)> QueryPageAsync(
-        ListQuery query, PortalDbContext db, ScimTenant tenant, CancellationToken ct)
+        ListQuery query, PortalDbContext db, UserReader reader, ScimTenant tenant, CancellationToken ct)
     {
         var selection = AttributeSelection.Parse(Type, query.Attributes, query.ExcludedAttributes);
         if (query.SortBy is null && UserNameLookup(query.Filter) is { } userName)
         {
-            var (found, user) = await LookupAsync(userName, query, selection, db, tenant, ct);
+            var (found, user) = await LookupAsync(userName, query, selection, reader, tenant, ct);
             return (found, user is { } u ? [u] : [], selection);
         }
 
@@ -84,33 +84,31 @@ public static class UserEndpoints
     private static readonly ScimAttribute UserNameAttribute = Type.Core.Attributes.Single(a => a.Name == "userName");
 
     /// <summary>
-    /// <c>filter=userName eq "…"</c>, the lookup Entra ID and Okta run for every user on every sync, with compiled
-    /// queries: the user and its rows in one statement, its groups in another. It answers exactly what the general
-    /// path answers (userName is unique and compared case-insensitively through its normalised column).
+    /// <c>filter=userName eq "…"</c>, the lookup Entra ID and Okta run for every user on every sync, read by
+    /// <see cref="UserReader"/> in one command. It answers exactly what the general path answers (userName is unique
+    /// and compared case-insensitively through its normalised column).
     /// </summary>
     private static async Task<(int Total, (WorkspaceMember, UserRows)? User)> LookupAsync(
-        string userName, ListQuery query, AttributeSelection selection, PortalDbContext db, ScimTenant tenant, CancellationToken ct)
+        string userName, ListQuery query, AttributeSelection selection, UserReader reader, ScimTenant tenant, CancellationToken ct)
     {
-        var member = await UserQueries.WithRowsByUserName(db, tenant.WorkspaceId, AuditStampInterceptor.Normalize(userName), ct);
-        if (member is null || query.StartIndex > 1 || query.Count == 0)
-        {
-            return (member is null ? 0 : 1, null);
-        }
-
-        return (1, (member, await new UserMapper(db).LoadRowsAsync(member, selection, ct)));
+        var onPage = query.StartIndex <= 1 && query.Count != 0;
+        var found = await reader.ByNormalizedUserNameAsync(
+            tenant.WorkspaceId, AuditStampInterceptor.Normalize(userName), onPage ? UserMapper.RowNeeds.For(selection) : default, ct);
+        return (found is null ? 0 : 1, onPage ? found : null);
     }
 
-    public static async Task<IResult> GetUser(string id, HttpContext context, PortalDbContext db, ScimTenant tenant)
+    public static async Task<IResult> GetUser(string id, HttpContext context, UserReader reader, ScimTenant tenant)
     {
         var ct = context.RequestAborted;
         var memberId = ScimQueries.ParseId(id, Type.Name);
-        var member = await UserQueries.WithRowsById(db, tenant.WorkspaceId, memberId, ct) ?? throw NotFound(id);
+        var selection = Selection(context.Request.Query);
+        var (member, rows) = await reader.ByIdAsync(tenant.WorkspaceId, memberId, UserMapper.RowNeeds.For(selection), ct) ?? throw NotFound(id);
         if (context.Request.Headers.IfNoneMatch.ToString() is { Length: > 0 } ifNoneMatch && ETags.Matches(ifNoneMatch, member.Version))
         {
             return ScimResult.NotModified(member.Version);
         }
 
-        return await RespondAsync(member, context, db, tenant, StatusCodes.Status200OK);
+        return Respond(member, rows, selection, tenant, StatusCodes.Status200OK);
     }
 
     public static async Task<IResult> CreateUser(HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log)
@@ -229,13 +227,20 @@ public static class UserEndpoints
     private static async Task<IResult> RespondAsync(
         WorkspaceMember member, HttpContext context, PortalDbContext db, ScimTenant tenant, int status, UserRows? known = null, UserMapper? mapper = null)
     {
-        var query = context.Request.Query;
-        var selection = AttributeSelection.Parse(Type, query.TryGetValue("attributes", out var a) ? a.ToString() : null,
-            query.TryGetValue("excludedAttributes", out var e) ? e.ToString() : null);
+        var selection = Selection(context.Request.Query);
         var rows = known ?? await (mapper ?? new UserMapper(db)).LoadRowsAsync(member, selection, context.RequestAborted);
+        return Respond(member, rows, selection, tenant, status);
+    }
+
+    private static ScimResult Respond(WorkspaceMember member, UserRows rows, AttributeSelection selection, ScimTenant tenant, int status)
+    {
         var location = status == StatusCodes.Status201Created ? ResourceMeta.Location(tenant.BaseUrl, Type.Endpoint, member.Id) : null;
         return ScimResult.Resource(writer => UserJsonWriter.Write(writer, member, rows, tenant.BaseUrl, selection), member.Version, status, location);
     }
+
+    private static AttributeSelection Selection(IQueryCollection query) =>
+        AttributeSelection.Parse(Type, query.TryGetValue("attributes", out var a) ? a.ToString() : null,
+            query.TryGetValue("excludedAttributes", out var e) ? e.ToString() : null);
 
     private static string UniquenessDetail(WorkspaceMember member) => $"A user with userName '{member.UserName}' already exists in this workspace.";
 

@@ -120,9 +120,14 @@ public sealed class UserMapper(PortalDbContext db)
     }
 
     /// <summary>Which of a user's rows outside the member table a selection returns.</summary>
-    private readonly record struct RowNeeds(bool Values, bool Addresses, bool Groups, bool Manager)
+    public readonly record struct RowNeeds(bool Values, bool Addresses, bool Groups, bool Manager)
     {
-        public static RowNeeds For(AttributeSelection selection)
+        /// <summary>The full representation's needs (no attributes or excludedAttributes: the common case).</summary>
+        private static readonly RowNeeds All = Compute(AttributeSelection.Parse(Type, null, null));
+
+        public static RowNeeds For(AttributeSelection selection) => selection.IsAll ? All : Compute(selection);
+
+        private static RowNeeds Compute(AttributeSelection selection)
         {
             bool Any(Storage storage) => Type.Schemas.SelectMany(s => s.Attributes).Any(a => a.Storage == storage && selection.Includes(a));
             return new(Any(Storage.ValueRows), Any(Storage.AddressRows), Any(Storage.GroupsOfUser), Any(Storage.Manager));

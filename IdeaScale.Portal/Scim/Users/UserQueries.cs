@@ -6,27 +6,13 @@ namespace IdeaScale.Portal.Scim.Users;
 public sealed record UserGroupRef(Guid Id, string DisplayName);
 
 /// <summary>
-/// Compiled EF queries of the single-user paths (GET /Users/{id}, the answer to POST/PUT/PATCH). A LINQ query
+/// Compiled EF queries of the write paths (the user to change, the answer to POST/PUT/PATCH; the reads IdPs run
+/// most go through <see cref="UserReader"/>). A LINQ query
 /// builds, hashes and parameterises its expression tree on every execution; a compiled one does that once, which
 /// is most of the cost of a one-row query (measured by IdeaScale.Benchmarks).
 /// </summary>
 internal static class UserQueries
 {
-    /// <summary>
-    /// A user with its multi-valued rows in one statement (LEFT JOINs: a user has a handful of values and rarely
-    /// more than one address, so the join multiplies few rows), for GET /Users/{id}.
-    /// </summary>
-    public static readonly Func<PortalDbContext, Guid, Guid, CancellationToken, Task<WorkspaceMember?>> WithRowsById =
-        EF.CompileAsyncQuery((PortalDbContext db, Guid workspaceId, Guid id, CancellationToken ct) =>
-            db.Members.AsNoTracking().Include(m => m.Values).Include(m => m.Addresses).AsSingleQuery()
-                .SingleOrDefault(m => m.WorkspaceId == workspaceId && m.Id == id));
-
-    /// <summary>The user with this normalised userName, with its rows: the lookup IdPs run for every user on every sync.</summary>
-    public static readonly Func<PortalDbContext, Guid, string, CancellationToken, Task<WorkspaceMember?>> WithRowsByUserName =
-        EF.CompileAsyncQuery((PortalDbContext db, Guid workspaceId, string normalizedUserName, CancellationToken ct) =>
-            db.Members.AsNoTracking().Include(m => m.Values).Include(m => m.Addresses).AsSingleQuery()
-                .SingleOrDefault(m => m.WorkspaceId == workspaceId && m.NormalizedUserName == normalizedUserName));
-
     public static readonly Func<PortalDbContext, Guid, IAsyncEnumerable<UserGroupRef>> Groups =
         EF.CompileAsyncQuery((PortalDbContext db, Guid memberId) =>
             from gm in db.GroupMemberships

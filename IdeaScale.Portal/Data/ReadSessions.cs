@@ -1,0 +1,119 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+
+using IdeaScale.Portal.Data.Interceptors;
+
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace IdeaScale.Portal.Data;
+
+/// <summary>
+/// Long-lived read connections for the reads identity providers run on every sync (GET /Users/{id}, the userName
+/// lookup), each keeping its commands prepared. The load benchmark found that compiling the statements was most of
+/// such a read: Microsoft.Data.Sqlite finalizes a command's prepared statements when its connection closes, and the
+/// pooled EF connection closes after every request, so every request compiled its statements again. A session is
+/// rented for one read and returned; at most <see cref="MaxIdle"/> stay open. Reads see every committed write: each
+/// statement runs in its own read transaction (WAL), ended when its reader is disposed.
+/// </summary>
+public sealed partial class ReadSessions(IDbContextFactory<PortalDbContext> contexts, ILogger<ReadSessions> logger) : IDisposable
+{
+    /// <summary>Open sessions kept between reads: more than the concurrent reads one process serves on a few cores.</summary>
+    internal const int MaxIdle = 16;
+
+    private readonly ConcurrentBag<Session> idle = [];
+    private int idleCount;
+    private volatile bool disposed;
+    private (string ConnectionString, DbProviderFactory Provider)? target;
+    private int opened;
+
+    /// <summary>Connections opened so far (sessions are reused, so this stays at the peak of concurrent reads).</summary>
+    internal int Opened => opened;
+
+    public async ValueTask<Session> RentAsync(CancellationToken ct)
+    {
+        if (idle.TryTake(out var session))
+        {
+            Interlocked.Decrement(ref idleCount);
+            return session;
+        }
+
+        var (connectionString, provider) = target ??= Target();
+        Interlocked.Increment(ref opened);
+        var connection = provider.CreateConnection()!;
+        connection.ConnectionString = connectionString;
+        await connection.OpenAsync(ct);
+        if (connection is SqliteConnection)
+        {
+            await using var pragmas = connection.CreateCommand();
+            pragmas.CommandText = SqlitePragmaInterceptor.Pragmas;
+            await pragmas.ExecuteNonQueryAsync(ct);
+        }
+
+        return new Session(connection);
+    }
+
+    /// <summary>Gives a session back after a read that completed; a session whose read failed is disposed instead.</summary>
+    public void Return(Session session)
+    {
+        if (disposed || Interlocked.Increment(ref idleCount) > MaxIdle)
+        {
+            Interlocked.Decrement(ref idleCount);
+            session.Dispose();
+            return;
+        }
+
+        idle.Add(session);
+    }
+
+    public void Dispose()
+    {
+        disposed = true;
+        while (idle.TryTake(out var session))
+        {
+            session.Dispose();
+        }
+    }
+
+    private (string, DbProviderFactory) Target()
+    {
+        using var db = contexts.CreateDbContext();
+        var connection = db.Database.GetDbConnection();
+        return (db.Database.GetConnectionString()!, DbProviderFactories.GetFactory(connection)!);
+    }
+
+    internal void LogRead(string text) => LogCommand(logger, text);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Executed prepared read command {CommandText}")]
+    private static partial void LogCommand(ILogger logger, string commandText);
+
+    /// <summary>One open connection and the commands prepared on it, used by one read at a time.</summary>
+    public sealed class Session(DbConnection connection) : IDisposable
+    {
+        private readonly Dictionary<string, DbCommand> commands = new(StringComparer.Ordinal);
+
+        /// <summary>The command for this text, prepared on first use and kept with the connection.</summary>
+        public DbCommand Command(string text)
+        {
+            if (!commands.TryGetValue(text, out var command))
+            {
+                command = connection.CreateCommand();
+                command.CommandText = text;
+                commands[text] = command;
+            }
+
+            command.Parameters.Clear();
+            return command;
+        }
+
+        public void Dispose()
+        {
+            foreach (var command in commands.Values)
+            {
+                command.Dispose();
+            }
+
+            connection.Dispose();
+        }
+    }
+}
