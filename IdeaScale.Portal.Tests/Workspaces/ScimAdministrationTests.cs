@@ -65,12 +65,23 @@ public sealed class ScimAdministrationTests
     }
 
     [Fact]
-    public async Task SetScimEnabledAsync_EnableWhileSsoInactive_IsRefused()
+    public async Task SetScimEnabledAsync_EnableWhileSsoInactive_IsRefusedAndAuditedAsAFailure()
     {
         using var factory = new AccessFactory();
         var csm = await factory.PrincipalAsync(DemoSeeder.CsmEmail);
+        var now = factory.Time.GetUtcNow().UtcDateTime;
+
         await Assert.ThrowsAsync<InvalidOperationException>(() => factory.Get<ScimAdministration>().SetScimEnabledAsync(csm, "nosso", enabled: true));
+
         Assert.False(await factory.WithDbAsync(db => db.ScimSettings.Where(s => s.Workspace!.Slug == "nosso").Select(s => s.Enabled).SingleAsync()));
+        var refused = Assert.Single(await factory.EventsAsync());
+        Assert.Equal(await factory.WithDbAsync(db => db.Workspaces.Where(w => w.Slug == "nosso").Select(w => (Guid?)w.Id).SingleAsync()), refused.WorkspaceId);
+        Assert.Equal(ProvisioningOperation.ScimEnabled, refused.Operation);
+        Assert.Equal(EventOutcome.Failure, refused.Outcome);
+        Assert.Equal(ActorKind.CustomerSuccess, refused.ActorKind);
+        Assert.Equal(DemoSeeder.CsmEmail, refused.Actor);
+        Assert.Equal(now, refused.OccurredAt);
+        Assert.Equal("Refused: SCIM can only be enabled while the workspace's SSO configuration is active.", refused.Summary);
     }
 
     [Fact]
@@ -86,9 +97,46 @@ public sealed class ScimAdministrationTests
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RegenerateTokenAsync(acmeAdmin, "ides", TokenGracePeriod.None));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RevealTokenAsync(csm, "ides", copied: false));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.GetStatusAsync(acmeAdmin, "no-such-workspace"));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RegenerateTokenAsync(acmeAdmin, "no-such-workspace", TokenGracePeriod.None));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.ListWorkspacesAsync(acmeAdmin));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.GetStatusAsync(new System.Security.Claims.ClaimsPrincipal(), "ides"));
 
+        using var client = factory.Scim(PortalFactory.IdesToken);
+        ScimAssert.Ok(await client.GetAsync("scim/v2/Users"));
+    }
+
+    [Fact]
+    public async Task TokenActions_RefusedAttempts_AreAuditedAsFailuresWithTheActingAccount()
+    {
+        using var factory = new AccessFactory();
+        var service = factory.Get<ScimAdministration>();
+        var acmeAdmin = await factory.PrincipalAsync(DemoSeeder.AdminEmail("acme"));
+        var csm = await factory.PrincipalAsync(DemoSeeder.CsmEmail);
+        var idesId = await factory.WithDbAsync(db => db.Workspaces.Where(w => w.Slug == "ides").Select(w => (Guid?)w.Id).SingleAsync());
+
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RegenerateTokenAsync(acmeAdmin, "ides", TokenGracePeriod.None));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RevealTokenAsync(acmeAdmin, "ides", copied: true));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RevealTokenAsync(csm, "ides", copied: false));
+        // Reads and an unknown workspace leave no audit row: nothing's access could change.
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.GetStatusAsync(acmeAdmin, "ides"));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RegenerateTokenAsync(acmeAdmin, "no-such-workspace", TokenGracePeriod.None));
+
+        var events = await factory.EventsAsync();
+        Assert.Equal(
+            [
+                (ProvisioningOperation.TokenRegenerated, ActorKind.System, DemoSeeder.AdminEmail("acme")),
+                (ProvisioningOperation.TokenCopied, ActorKind.System, DemoSeeder.AdminEmail("acme")),
+                (ProvisioningOperation.TokenRevealed, ActorKind.CustomerSuccess, DemoSeeder.CsmEmail),
+            ],
+            events.Select(e => (e.Operation, e.ActorKind, e.Actor)));
+        Assert.All(events, e =>
+        {
+            Assert.Equal(EventOutcome.Failure, e.Outcome);
+            Assert.Equal(idesId, e.WorkspaceId);
+            Assert.Equal("Refused: Only administrators of this workspace can manage its SCIM token.", e.Summary);
+        });
+
+        // The refused regeneration issued nothing: the seeded token still works.
         using var client = factory.Scim(PortalFactory.IdesToken);
         ScimAssert.Ok(await client.GetAsync("scim/v2/Users"));
     }

@@ -159,6 +159,43 @@ public sealed class SsoSettingsTests : IDisposable
         Assert.Null(await Settings.GetAsync(Admin("ides"), "acme"));
         await using var db = Db();
         Assert.True((await db.SsoConfigurations.SingleAsync(s => s.Workspace!.Slug == "acme")).Active);
+
+        // The refused attempt is audited against the workspace it targeted, with the acting account.
+        var refused = await db.ProvisioningEvents.SingleAsync();
+        Assert.Equal(await db.Workspaces.Where(w => w.Slug == "acme").Select(w => (Guid?)w.Id).SingleAsync(), refused.WorkspaceId);
+        Assert.Equal(ProvisioningOperation.SsoDeactivated, refused.Operation);
+        Assert.Equal(EventOutcome.Failure, refused.Outcome);
+        Assert.Equal(ActorKind.System, refused.ActorKind);
+        Assert.Equal(DemoSeeder.AdminEmail("ides"), refused.Actor);
+        Assert.Equal("Refused: Not an administrator of this workspace.", refused.Summary);
+    }
+
+    [Fact]
+    public async Task SaveSamlAsync_AdminOfAnotherWorkspace_IsRefusedAndAudited()
+    {
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Settings.SaveSamlAsync(
+            Admin("ides"), "acme", new SamlInput("https://idp.example/entity", "https://idp.example/sso", Pem(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1)))));
+
+        await using var db = Db();
+        var refused = await db.ProvisioningEvents.SingleAsync();
+        Assert.Equal(ProvisioningOperation.SsoUpdated, refused.Operation);
+        Assert.Equal(EventOutcome.Failure, refused.Outcome);
+        Assert.Equal(DemoSeeder.AdminEmail("ides"), refused.Actor);
+    }
+
+    [Fact]
+    public async Task SetActiveAsync_ActivateIncompleteSettings_IsRefusedAndAudited()
+    {
+        var result = await Settings.SetActiveAsync(Admin("nosso"), "nosso", true);
+
+        Assert.False(result.Succeeded);
+        await using var db = Db();
+        var refused = await db.ProvisioningEvents.SingleAsync();
+        Assert.Equal(ProvisioningOperation.SsoActivated, refused.Operation);
+        Assert.Equal(EventOutcome.Failure, refused.Outcome);
+        Assert.Equal(ActorKind.WorkspaceAdmin, refused.ActorKind);
+        Assert.Equal(DemoSeeder.AdminEmail("nosso"), refused.Actor);
+        Assert.Equal("Refused: " + result.Errors[SsoSettings.ActivationField], refused.Summary);
     }
 
     [Fact]

@@ -38,8 +38,17 @@ public sealed class ProvisioningLogOptions
     /// <summary>Record every SCIM request in the provisioning log. On in production; off only to measure its cost (benchmark).</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Provisioning-log rows older than this are pruned.</summary>
+    /// <summary>
+    /// The IdP's request rows (ActorKind IdentityProvider) older than this many days are pruned; 0 keeps them forever.
+    /// Audit rows of admin and customer-success actions are not: see <see cref="AuditRetentionDays"/>.
+    /// </summary>
     public int RetentionDays { get; set; } = 90;
+
+    /// <summary>
+    /// Audit rows of admin, customer-success and system actions (token regenerated/revealed, SCIM enabled/disabled,
+    /// SSO changes, refused attempts) older than this many days are pruned; 0 (the default) keeps them forever.
+    /// </summary>
+    public int AuditRetentionDays { get; set; }
 
     /// <summary>How often the pruning runs.</summary>
     public TimeSpan PruneInterval { get; set; } = TimeSpan.FromHours(6);

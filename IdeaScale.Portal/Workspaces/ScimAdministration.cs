@@ -147,13 +147,14 @@ public sealed class ScimAdministration(
     }
 
     /// <summary>
-    /// Replaces the workspace's token (admins of the workspace only). The previous token stops at once, or at the
-    /// end of <paramref name="grace"/>. Audited as TokenRegenerated. Returns the new token in clear.
+    /// Replaces the workspace's token (admins of the workspace only; anyone else's attempt is refused and audited).
+    /// The previous token stops at once, or at the end of <paramref name="grace"/>. Audited as TokenRegenerated.
+    /// Returns the new token in clear.
     /// </summary>
     public async Task<IssuedScimToken> RegenerateTokenAsync(ClaimsPrincipal user, string slug, TokenGracePeriod grace, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var (actor, workspaceId) = await RequireAdminAsync(db, user, slug, ct);
+        var (actor, workspaceId) = await RequireAdminAsync(db, user, slug, ProvisioningOperation.TokenRegenerated, ct);
         var graceSpan = grace == TokenGracePeriod.None ? (TimeSpan?)null : TimeSpan.FromHours((int)grace);
         var now = time.GetUtcNow().UtcDateTime;
         var summary = graceSpan is { } g
@@ -168,12 +169,13 @@ public sealed class ScimAdministration(
 
     /// <summary>
     /// The current token in clear, for the show (<paramref name="copied"/> false) and copy (true) icons. Admins of
-    /// the workspace only; audited as TokenRevealed or TokenCopied.
+    /// the workspace only; audited as TokenRevealed or TokenCopied, a refused attempt too.
     /// </summary>
     public async Task<string> RevealTokenAsync(ClaimsPrincipal user, string slug, bool copied, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var (actor, workspaceId) = await RequireAdminAsync(db, user, slug, ct);
+        var (actor, workspaceId) = await RequireAdminAsync(
+            db, user, slug, copied ? ProvisioningOperation.TokenCopied : ProvisioningOperation.TokenRevealed, ct);
         var credential = await db.ScimCredentials.AsNoTracking().FirstOrDefaultAsync(c => c.WorkspaceId == workspaceId && c.ExpiresAt == null, ct)
             ?? throw new InvalidOperationException("This workspace has no SCIM token yet; regenerate one.");
         var token = new ScimCredentials(db, protection, time).Reveal(credential);
@@ -188,7 +190,8 @@ public sealed class ScimAdministration(
     /// <summary>
     /// Turns SCIM on or off for a workspace. CustomerSuccess role only: anyone else (including the workspace's
     /// own admins) gets <see cref="UnauthorizedAccessException"/>, nothing changes, and the refused attempt is
-    /// audited. Enabling requires active SSO. Audited as ScimEnabled/ScimDisabled with the acting account.
+    /// audited. Enabling requires active SSO (else <see cref="InvalidOperationException"/>, audited as refused too).
+    /// Audited as ScimEnabled/ScimDisabled with the acting account.
     /// Takes effect on the next SCIM request (the change clears the SCIM access cache, see Scim/Auth/ScimAccessCache.cs).
     /// </summary>
     public async Task SetScimEnabledAsync(ClaimsPrincipal user, string slug, bool enabled, CancellationToken ct = default)
@@ -205,16 +208,17 @@ public sealed class ScimAdministration(
 
         if (!actor.IsCustomerSuccess)
         {
-            var kind = await actor.IsAdminOfAsync(db, ws.Id, ct) ? ActorKind.WorkspaceAdmin : ActorKind.System;
-            db.ProvisioningEvents.Add(Audit(ws.Id, actor, kind, operation, EventOutcome.Failure,
-                "Refused: only Customer Success staff can enable or disable SCIM.", now));
-            await db.SaveChangesAsync(ct);
-            throw new UnauthorizedAccessException("Only Customer Success staff can enable or disable SCIM.");
+            const string reason = "Only Customer Success staff can enable or disable SCIM.";
+            await AuditRefusalAsync(db, actor, ws.Id, operation, reason, now, ct);
+            throw new UnauthorizedAccessException(reason);
         }
 
         if (enabled && ws.Sso is not { Active: true })
         {
-            throw new InvalidOperationException("SCIM can only be enabled while the workspace's SSO configuration is active.");
+            // Nothing of the workspace is modified yet: the SaveChanges of the refusal writes only its audit row.
+            const string reason = "SCIM can only be enabled while the workspace's SSO configuration is active.";
+            await AuditRefusalAsync(db, actor, ws.Id, operation, reason, now, ct);
+            throw new InvalidOperationException(reason);
         }
 
         ws.Scim ??= new ScimSettings { WorkspaceId = ws.Id };
@@ -259,12 +263,44 @@ public sealed class ScimAdministration(
             .ToListAsync(ct);
     }
 
-    private static async Task<(PortalActor Actor, Guid WorkspaceId)> RequireAdminAsync(PortalDbContext db, ClaimsPrincipal user, string slug, CancellationToken ct)
+    /// <summary>
+    /// The actor and the workspace when the actor administers it. Otherwise the attempted <paramref name="operation"/>
+    /// is audited as refused against the workspace (when the slug names one: an unknown slug changes nothing
+    /// anywhere) and <see cref="UnauthorizedAccessException"/> is thrown.
+    /// </summary>
+    private async Task<(PortalActor Actor, Guid WorkspaceId)> RequireAdminAsync(
+        PortalDbContext db, ClaimsPrincipal user, string slug, ProvisioningOperation operation, CancellationToken ct)
     {
         var actor = await PortalActor.RequireAsync(db, user, ct);
         var workspaceId = await db.WorkspaceAdmins.Where(a => a.UserId == actor.UserId && a.Workspace!.Slug == slug)
             .Select(a => (Guid?)a.WorkspaceId).FirstOrDefaultAsync(ct);
-        return workspaceId is { } id ? (actor, id) : throw Denied();
+        if (workspaceId is { } id)
+        {
+            return (actor, id);
+        }
+
+        if (await db.Workspaces.Where(w => w.Slug == slug).Select(w => (Guid?)w.Id).FirstOrDefaultAsync(ct) is { } existing)
+        {
+            await AuditRefusalAsync(db, actor, existing, operation, "Only administrators of this workspace can manage its SCIM token.",
+                time.GetUtcNow().UtcDateTime, ct);
+        }
+
+        throw Denied();
+    }
+
+    /// <summary>
+    /// Records a refused attempt to change access (Outcome Failure, the acting account, the reason) and saves it at
+    /// once, before the caller throws. The actor kind is the account's role in this workspace: WorkspaceAdmin for its
+    /// admins, CustomerSuccess for CS staff, System for any other signed-in account.
+    /// </summary>
+    private static async Task AuditRefusalAsync(
+        PortalDbContext db, PortalActor actor, Guid workspaceId, ProvisioningOperation operation, string reason, DateTime now, CancellationToken ct)
+    {
+        var kind = await actor.IsAdminOfAsync(db, workspaceId, ct) ? ActorKind.WorkspaceAdmin
+            : actor.IsCustomerSuccess ? ActorKind.CustomerSuccess
+            : ActorKind.System;
+        db.ProvisioningEvents.Add(Audit(workspaceId, actor, kind, operation, EventOutcome.Failure, "Refused: " + reason, now));
+        await db.SaveChangesAsync(ct);
     }
 
     private static ProvisioningEvent Audit(Guid workspaceId, PortalActor actor, ActorKind kind, ProvisioningOperation operation, EventOutcome outcome, string summary, DateTime now) => new()

@@ -155,16 +155,17 @@ public sealed class SsoSettings(IDbContextFactory<PortalDbContext> dbFactory, ID
     public async Task<SsoSaveResult> SetActiveAsync(ClaimsPrincipal user, string slug, bool active, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var workspace = await FindAdministeredAsync(db, user, slug, ct) ?? throw new UnauthorizedAccessException("Not an administrator of this workspace.");
+        var operation = active ? ProvisioningOperation.SsoActivated : ProvisioningOperation.SsoDeactivated;
+        var workspace = await FindAdministeredAsync(db, user, slug, ct) ?? throw await RefusedAsync(db, user, slug, operation, ct);
         var sso = workspace.Sso;
         if (sso is null || !IsComplete(sso))
         {
-            return new SsoSaveResult(new Dictionary<string, string> { [ActivationField] = "Save complete SSO settings before activating them." });
+            return await RefuseActivationAsync(db, workspace.Id, user, operation, "Save complete SSO settings before activating them.", ct);
         }
 
         if (active && sso.Protocol == SsoProtocol.Saml2 && ParseCertificate(sso.Certificate, time.GetUtcNow()).Error is { } certError)
         {
-            return new SsoSaveResult(new Dictionary<string, string> { [ActivationField] = certError });
+            return await RefuseActivationAsync(db, workspace.Id, user, operation, certError, ct);
         }
 
         if (sso.Active == active)
@@ -253,7 +254,7 @@ public sealed class SsoSettings(IDbContextFactory<PortalDbContext> dbFactory, ID
     private async Task<SsoSaveResult> SaveAsync(ClaimsPrincipal user, string slug, Func<SsoConfiguration, string?> apply, CancellationToken ct, Dictionary<string, string>? errors = null)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var workspace = await FindAdministeredAsync(db, user, slug, ct) ?? throw new UnauthorizedAccessException("Not an administrator of this workspace.");
+        var workspace = await FindAdministeredAsync(db, user, slug, ct) ?? throw await RefusedAsync(db, user, slug, ProvisioningOperation.SsoUpdated, ct);
         var sso = workspace.Sso;
         if (sso is null)
         {
@@ -273,6 +274,49 @@ public sealed class SsoSettings(IDbContextFactory<PortalDbContext> dbFactory, ID
         db.ProvisioningEvents.Add(Audit(workspace.Id, user, now, ProvisioningOperation.SsoUpdated, summary));
         await db.SaveChangesAsync(ct);
         return SsoSaveResult.Ok;
+    }
+
+    /// <summary>
+    /// An admin's activation or deactivation refused by validation: audited as a failure with the reason (nothing of
+    /// the workspace is modified, so the SaveChanges writes only the audit row) and returned as the form's error.
+    /// </summary>
+    private async Task<SsoSaveResult> RefuseActivationAsync(
+        PortalDbContext db, Guid workspaceId, ClaimsPrincipal user, ProvisioningOperation operation, string reason, CancellationToken ct)
+    {
+        var failure = Audit(workspaceId, user, time.GetUtcNow().UtcDateTime, operation, "Refused: " + reason);
+        failure.Outcome = EventOutcome.Failure;
+        db.ProvisioningEvents.Add(failure);
+        await db.SaveChangesAsync(ct);
+        return new SsoSaveResult(new Dictionary<string, string> { [ActivationField] = reason });
+    }
+
+    /// <summary>
+    /// An attempt by an account that does not administer the workspace: audited against the workspace (Outcome
+    /// Failure, the acting account as the database knows it) when the slug names one and the caller is signed in,
+    /// then returned for the caller to throw. Nothing else is written.
+    /// </summary>
+    private async Task<UnauthorizedAccessException> RefusedAsync(PortalDbContext db, ClaimsPrincipal user, string slug, ProvisioningOperation operation, CancellationToken ct)
+    {
+        const string reason = "Not an administrator of this workspace.";
+        var workspaceId = await db.Workspaces.Where(w => w.Slug == slug).Select(w => (Guid?)w.Id).FirstOrDefaultAsync(ct);
+        if (workspaceId is { } id && user.FindFirstValue(ClaimTypes.NameIdentifier) is not null)
+        {
+            var actor = await PortalActor.RequireAsync(db, user, ct);
+            db.ProvisioningEvents.Add(new ProvisioningEvent
+            {
+                WorkspaceId = id,
+                OccurredAt = time.GetUtcNow().UtcDateTime,
+                ActorKind = actor.IsCustomerSuccess ? ActorKind.CustomerSuccess : ActorKind.System,
+                Actor = actor.Email,
+                Operation = operation,
+                Outcome = EventOutcome.Failure,
+                ResourceType = "SsoConfiguration",
+                Summary = "Refused: " + reason,
+            });
+            await db.SaveChangesAsync(ct);
+        }
+
+        return new UnauthorizedAccessException(reason);
     }
 
     private static async Task<Workspace?> FindAdministeredAsync(PortalDbContext db, ClaimsPrincipal user, string slug, CancellationToken ct)

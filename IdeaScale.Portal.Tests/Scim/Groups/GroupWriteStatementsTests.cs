@@ -4,8 +4,9 @@ namespace IdeaScale.Portal.Tests.Scim.Groups;
 
 /// <summary>
 /// How many SQL statements a one-member PATCH of a group runs (the load benchmark's membership figure): the group,
-/// one statement that checks the listed ids and finds which are members already, the membership change and the
-/// version bump. None of them reads the member list.
+/// one statement that checks the listed ids and finds which are members already, the membership change, the
+/// version bump, and one UPDATE of the changed users' version (their ETag: a user shows its groups). None of them
+/// reads the member list.
 /// </summary>
 public sealed class GroupWriteStatementsTests : IClassFixture<ScimFactory>
 {
@@ -19,7 +20,7 @@ public sealed class GroupWriteStatementsTests : IClassFixture<ScimFactory>
     }
 
     [Fact]
-    public async Task PatchGroup_AddOneMember_RunsFourStatements()
+    public async Task PatchGroup_AddOneMember_RunsFiveStatements()
     {
         var (group, _) = await GroupWithMembersAsync("add");
         var newcomer = await client.CreateUserAsync("gstmt.add.newcomer@ides.example");
@@ -28,7 +29,9 @@ public sealed class GroupWriteStatementsTests : IClassFixture<ScimFactory>
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("2", body!["meta"]!["version"]!.GetValue<string>().Trim('W', '/', '"'));
-        WriteStatements.AssertCount(4, sql);
+        // Four before the user's ETag followed its groups; the fifth is the UPDATE of the added user's version.
+        WriteStatements.AssertCount(5, sql);
+        Assert.Single(sql, s => s.Contains("UPDATE \"Members\"", StringComparison.Ordinal));
         Assert.Contains(await MembersAsync(group), m => m == newcomer);
     }
 
@@ -46,14 +49,16 @@ public sealed class GroupWriteStatementsTests : IClassFixture<ScimFactory>
     }
 
     [Fact]
-    public async Task PatchGroup_RemoveOneMember_RunsThreeStatements()
+    public async Task PatchGroup_RemoveOneMember_RunsFourStatements()
     {
         var (group, members) = await GroupWithMembersAsync("remove");
 
         var ((response, _), sql) = await WriteStatements.CaptureAsync(factory, () => PatchAsync(group, "remove", members[0]));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        WriteStatements.AssertCount(3, sql);
+        // Three before the user's ETag followed its groups; the fourth is the UPDATE of the removed user's version.
+        WriteStatements.AssertCount(4, sql);
+        Assert.Single(sql, s => s.Contains("UPDATE \"Members\"", StringComparison.Ordinal));
         Assert.DoesNotContain(await MembersAsync(group), m => m == members[0]);
     }
 
@@ -66,6 +71,7 @@ public sealed class GroupWriteStatementsTests : IClassFixture<ScimFactory>
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("1", body!["meta"]!["version"]!.GetValue<string>().Trim('W', '/', '"'));
+        // Nobody's membership changed: no UPDATE of a user's version either.
         WriteStatements.AssertCount(2, sql);
         Assert.Equal(members.Order(), (await MembersAsync(group)).Order());
     }

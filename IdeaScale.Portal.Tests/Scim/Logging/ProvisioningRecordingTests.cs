@@ -7,6 +7,7 @@ using IdeaScale.Portal.Tests.Infrastructure;
 using IdeaScale.Portal.Tests.Scim.Auth;
 using IdeaScale.Portal.Workspaces;
 
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -114,31 +115,114 @@ public sealed class ProvisioningRecordingTests
     }
 
     [Fact]
-    public async Task PruneAsync_DeletesRowsOlderThanTheRetention()
+    public async Task PruneAsync_DeletesIdpRowsOlderThanTheRetentionAndKeepsAuditRows()
     {
         using var factory = AccessFactory.With(new Dictionary<string, string?> { ["Scim:ProvisioningLog:RetentionDays"] = "30" });
         var now = factory.Time.GetUtcNow().UtcDateTime;
-        await factory.WithDbAsync(async db =>
-        {
-            foreach (var age in new[] { 31, 30.5, 29.9, 1 })
-            {
-                db.ProvisioningEvents.Add(new ProvisioningEvent
-                {
-                    OccurredAt = now.AddDays(-age),
-                    Actor = "Okta",
-                    ActorKind = ActorKind.IdentityProvider,
-                    Operation = ProvisioningOperation.List,
-                    Outcome = EventOutcome.Success,
-                    Summary = $"age {age}",
-                });
-            }
-
-            await db.SaveChangesAsync();
-        });
+        await SeedAgedRowsAsync(factory, now);
 
         Assert.Equal(2, await factory.Get<ProvisioningLogRetention>().PruneAsync());
-        var left = await factory.WithDbAsync(db => db.ProvisioningEvents.Where(e => e.Actor == "Okta").Select(e => e.Summary).OrderBy(s => s).ToListAsync());
-        Assert.Equal(["age 1", "age 29.9"], left);
+
+        var left = await factory.WithDbAsync(db => db.ProvisioningEvents.Where(e => e.Summary!.StartsWith("age ")).Select(e => e.Summary).OrderBy(s => s).ToListAsync());
+        // The IdP's rows older than 30 days are gone; the admin and CSM audit rows of any age stay (AuditRetentionDays 0).
+        Assert.Equal(["age 1", "age 29.9", "age 31 CustomerSuccess", "age 400 System", "age 400 WorkspaceAdmin"], left);
+    }
+
+    [Fact]
+    public async Task PruneAsync_WithAuditRetention_DeletesOnlyAuditRowsOlderThanIt()
+    {
+        using var factory = AccessFactory.With(new Dictionary<string, string?>
+        {
+            ["Scim:ProvisioningLog:RetentionDays"] = "0",
+            ["Scim:ProvisioningLog:AuditRetentionDays"] = "365",
+        });
+        var now = factory.Time.GetUtcNow().UtcDateTime;
+        await SeedAgedRowsAsync(factory, now);
+
+        Assert.Equal(2, await factory.Get<ProvisioningLogRetention>().PruneAsync());
+
+        var left = await factory.WithDbAsync(db => db.ProvisioningEvents.Where(e => e.Summary!.StartsWith("age ")).Select(e => e.Summary).OrderBy(s => s).ToListAsync());
+        Assert.Equal(["age 1", "age 29.9", "age 30.5", "age 31", "age 31 CustomerSuccess"], left);
+    }
+
+    [Fact]
+    public async Task PruneAsync_EachDelete_IsOneRangeOfTheActorKindOccurredAtIndex()
+    {
+        using var factory = AccessFactory.With(new Dictionary<string, string?>
+        {
+            ["Scim:ProvisioningLog:RetentionDays"] = "30",
+            ["Scim:ProvisioningLog:AuditRetentionDays"] = "365",
+            ["Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command"] = "Information",
+        });
+        var mark = factory.Logs.Lines.Count;
+
+        await factory.Get<ProvisioningLogRetention>().PruneAsync();
+
+        var deletes = factory.Logs.Lines.Skip(mark)
+            .Where(l => l.Contains("Executed DbCommand", StringComparison.Ordinal) && l.Contains("DELETE FROM \"ProvisioningEvents\"", StringComparison.Ordinal))
+            .Select(l => l[l.IndexOf("DELETE", StringComparison.Ordinal)..])
+            .Distinct() // the host's own prune at start may run the same two statements
+            .ToList();
+        Assert.Equal(2, deletes.Count);
+        foreach (var delete in deletes)
+        {
+            // A full scan of the log ("SCAN ProvisioningEvents") would visit every row kept, millions of them.
+            Assert.Matches(@"^SEARCH \w+ USING INDEX IX_ProvisioningEvents_ActorKind_OccurredAt \(ActorKind=\? AND OccurredAt<\?\)$", await QueryPlanAsync(factory, delete));
+        }
+    }
+
+    /// <summary>IdP rows aged 31, 30.5, 29.9 and 1 days, and audit rows of each other actor kind (summaries "age …").</summary>
+    private static Task SeedAgedRowsAsync(AccessFactory factory, DateTime now) => factory.WithDbAsync(async db =>
+    {
+        foreach (var age in new[] { 31, 30.5, 29.9, 1 })
+        {
+            db.ProvisioningEvents.Add(new ProvisioningEvent
+            {
+                OccurredAt = now.AddDays(-age),
+                Actor = "Okta",
+                ActorKind = ActorKind.IdentityProvider,
+                Operation = ProvisioningOperation.List,
+                Outcome = EventOutcome.Success,
+                Summary = FormattableString.Invariant($"age {age}"),
+            });
+        }
+
+        foreach (var (age, kind, operation) in new[]
+        {
+            (400, ActorKind.WorkspaceAdmin, ProvisioningOperation.TokenRegenerated),
+            (400, ActorKind.System, ProvisioningOperation.ScimDisabled),
+            (31, ActorKind.CustomerSuccess, ProvisioningOperation.ScimEnabled),
+        })
+        {
+            db.ProvisioningEvents.Add(new ProvisioningEvent
+            {
+                OccurredAt = now.AddDays(-age),
+                Actor = "someone@ides.example",
+                ActorKind = kind,
+                Operation = operation,
+                Outcome = EventOutcome.Success,
+                Summary = FormattableString.Invariant($"age {age} {kind}"),
+            });
+        }
+
+        await db.SaveChangesAsync();
+    });
+
+    /// <summary>SQLite's plan for one statement (its parameters left unbound: the plan does not depend on their values).</summary>
+    private static async Task<string> QueryPlanAsync(AccessFactory factory, string sql)
+    {
+        await using var connection = new SqliteConnection($"Data Source={factory.DatabasePath}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        var plan = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            plan.Add(reader.GetString(3));
+        }
+
+        return string.Join('\n', plan);
     }
 
     [Fact]

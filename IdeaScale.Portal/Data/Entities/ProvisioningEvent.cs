@@ -1,5 +1,9 @@
 namespace IdeaScale.Portal.Data.Entities;
 
+/// <summary>
+/// Who acted. IdentityProvider rows are the SCIM request log; every other kind is an audit row, pruned on its own
+/// schedule (Scim/Logging/ProvisioningLogRetention.cs lists the audit kinds: add a new kind there too).
+/// </summary>
 public enum ActorKind
 {
     IdentityProvider = 1,

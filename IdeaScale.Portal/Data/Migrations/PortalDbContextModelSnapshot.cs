@@ -184,7 +184,7 @@ namespace IdeaScale.Portal.Data.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("OccurredAt");
+                    b.HasIndex("ActorKind", "OccurredAt");
 
                     b.HasIndex("WorkspaceId", "OccurredAt");
 

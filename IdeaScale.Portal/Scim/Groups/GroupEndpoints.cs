@@ -130,7 +130,8 @@ public static class GroupEndpoints
             ETags.CheckIfMatch(context.Request, group.Version);
             var current = GroupMapper.ToJson(group, null, tenant.BaseUrl);
             var (result, deltas, summary) = change(current, group);
-            var normalizedBefore = AuditStampInterceptor.Normalize(group.DisplayName);
+            var displayNameBefore = group.DisplayName;
+            var normalizedBefore = AuditStampInterceptor.Normalize(displayNameBefore);
             GroupMapper.Write(result, group);
             if (AuditStampInterceptor.Normalize(group.DisplayName) != normalizedBefore)
             {
@@ -143,6 +144,13 @@ public static class GroupEndpoints
             try
             {
                 await writer.ApplyAsync(group, deltas, ct);
+                if (!string.Equals(group.DisplayName, displayNameBefore, StringComparison.Ordinal))
+                {
+                    // Its users show its name (groups[].display): their ETag changes with it. Only on a rename, so a
+                    // membership PATCH does not run this.
+                    await BumpMembersAsync(db, group.Id, time, ct);
+                }
+
                 db.ChangeTracker.DetectChanges();
                 onlyMembers = writer.Changed && !db.Entry(group).Properties.Any(p => p.IsModified);
                 if (writer.Changed)
@@ -188,12 +196,26 @@ public static class GroupEndpoints
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await db.Groups.Where(g => g.WorkspaceId == ws && db.GroupMemberships.Any(gm => gm.GroupId == g.Id && gm.MemberId == groupId))
             .ExecuteUpdateAsync(s => s.SetProperty(g => g.Version, g => g.Version + 1).SetProperty(g => g.LastModified, now), ct);
+
+        // Its users lose it from their groups.
+        await BumpMembersAsync(db, groupId, time, ct);
         await db.GroupMemberships.Where(gm => gm.WorkspaceId == ws && (gm.GroupId == groupId || gm.MemberId == groupId)).ExecuteDeleteAsync(ct);
         await db.Groups.Where(g => g.WorkspaceId == ws && g.Id == groupId).ExecuteDeleteAsync(ct);
         await transaction.CommitAsync(ct);
 
         log.Record(ProvisioningOperation.Delete, Type.Name, id, "deleted");
         return ScimResult.NoContent();
+    }
+
+    /// <summary>
+    /// The Version (ETag) and LastModified of the group's users, whose groups attribute shows it: one UPDATE that
+    /// finds them by primary key from the group's membership rows, however many members, never loading the list.
+    /// </summary>
+    private static Task<int> BumpMembersAsync(PortalDbContext db, Guid groupId, TimeProvider time, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return db.Members.Where(m => db.GroupMemberships.Where(gm => gm.GroupId == groupId).Select(gm => gm.MemberId).Contains(m.Id))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.Version, m => m.Version + 1).SetProperty(m => m.LastModified, now), ct);
     }
 
     private static IReadOnlyList<MemberDelta> MemberDeltas(JsonObject body, MemberDeltaKind kind)

@@ -10,6 +10,10 @@ namespace IdeaScale.Portal.Scim.Groups;
 /// rows, additions insert only the rows that are missing (found by the same statement that checks the listed ids,
 /// never by reading the member list). Must run inside the caller's transaction, before its SaveChanges, so a PATCH applies all or nothing.
 /// Member ids must be users or groups of the same workspace (else 400 invalidValue).
+/// A user's representation shows its groups, so every delta also bumps the Version (ETag) and LastModified of exactly
+/// the users whose membership it changes, in one UPDATE that finds them by primary key (the listed ids, or the group's
+/// membership rows for a removal of all): never by reading the member list. A user added and removed again by the
+/// same request is bumped although it ends where it started (a spare ETag change, never a missed one).
 /// </summary>
 public sealed class GroupMembershipWriter(PortalDbContext db, TimeProvider time)
 {
@@ -26,7 +30,12 @@ public sealed class GroupMembershipWriter(PortalDbContext db, TimeProvider time)
             switch (delta.Kind)
             {
                 case MemberDeltaKind.Add:
-                    Add(group, await ResolveAsync(group, delta.Ids, ct));
+                    var joined = Add(group, await ResolveAsync(group, delta.Ids, ct));
+                    if (joined.Count > 0)
+                    {
+                        await BumpAsync(db.Members.Where(m => joined.Contains(m.Id)), ct);
+                    }
+
                     break;
                 case MemberDeltaKind.Remove:
                     var ids = Parse(delta.Ids);
@@ -35,6 +44,8 @@ public sealed class GroupMembershipWriter(PortalDbContext db, TimeProvider time)
                         Unpend(id);
                     }
 
+                    // Before the DELETE: the listed users that are members (the membership row by its key).
+                    await BumpAsync(db.Members.Where(m => ids.Contains(m.Id) && db.GroupMemberships.Any(gm => gm.GroupId == group.Id && gm.MemberId == m.Id)), ct);
                     await db.GroupMemberships.Where(m => m.GroupId == group.Id && ids.Contains(m.MemberId)).ExecuteDeleteAsync(ct);
                     Removed.AddRange(ids.Select(i => i.ToString()));
                     break;
@@ -44,6 +55,7 @@ public sealed class GroupMembershipWriter(PortalDbContext db, TimeProvider time)
                         Unpend(id);
                     }
 
+                    await BumpAsync(db.Members.Where(m => db.GroupMemberships.Where(gm => gm.GroupId == group.Id).Select(gm => gm.MemberId).Contains(m.Id)), ct);
                     await db.GroupMemberships.Where(m => m.GroupId == group.Id).ExecuteDeleteAsync(ct);
                     RemovedAll = true;
                     break;
@@ -56,6 +68,10 @@ public sealed class GroupMembershipWriter(PortalDbContext db, TimeProvider time)
                         Unpend(id);
                     }
 
+                    // One UPDATE before the DELETE for the users leaving (members not kept) and those joining.
+                    var joining = members.Where(m => m is { IsMember: false, Type: GroupMemberType.User } && !pending.ContainsKey(m.Id)).Select(m => m.Id).ToList();
+                    var leaving = db.GroupMemberships.Where(gm => gm.GroupId == group.Id && !keep.Contains(gm.MemberId)).Select(gm => gm.MemberId);
+                    await BumpAsync(db.Members.Where(m => leaving.Contains(m.Id) || joining.Contains(m.Id)), ct);
                     await db.GroupMemberships.Where(m => m.GroupId == group.Id && !keep.Contains(m.MemberId)).ExecuteDeleteAsync(ct);
                     RemovedAll = true;
                     Add(group, members);
@@ -75,9 +91,11 @@ public sealed class GroupMembershipWriter(PortalDbContext db, TimeProvider time)
         Removed.Count > 0 ? "removed " + string.Join(", ", Removed) : null,
     }.Where(s => s is not null));
 
-    private void Add(WorkspaceGroup group, List<Candidate> members)
+    /// <summary>Adds the missing rows; returns the users among them (whose representation changes).</summary>
+    private List<Guid> Add(WorkspaceGroup group, List<Candidate> members)
     {
         var now = time.GetUtcNow().UtcDateTime;
+        var users = new List<Guid>();
         foreach (var (id, _, type, isMember) in members)
         {
             if (isMember || pending.ContainsKey(id))
@@ -89,7 +107,20 @@ public sealed class GroupMembershipWriter(PortalDbContext db, TimeProvider time)
             pending[id] = row;
             db.GroupMemberships.Add(row);
             Added.Add(id.ToString());
+            if (type == GroupMemberType.User)
+            {
+                users.Add(id);
+            }
         }
+
+        return users;
+    }
+
+    /// <summary>One UPDATE: the users' Version (their ETag) and LastModified, as a write of the user would set them.</summary>
+    private Task<int> BumpAsync(IQueryable<WorkspaceMember> users, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return users.ExecuteUpdateAsync(s => s.SetProperty(m => m.Version, m => m.Version + 1).SetProperty(m => m.LastModified, now), ct);
     }
 
     private void Unpend(Guid id)

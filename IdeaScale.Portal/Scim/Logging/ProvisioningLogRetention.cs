@@ -4,8 +4,12 @@ using Microsoft.Extensions.Options;
 namespace IdeaScale.Portal.Scim.Logging;
 
 /// <summary>
-/// Deletes provisioning-log rows older than <see cref="ProvisioningLogOptions.RetentionDays"/> (0 keeps them
-/// forever), at start and then every <see cref="ProvisioningLogOptions.PruneInterval"/>.
+/// Prunes the provisioning log at start and then every <see cref="ProvisioningLogOptions.PruneInterval"/>: the IdP's
+/// request rows (ActorKind IdentityProvider) older than <see cref="ProvisioningLogOptions.RetentionDays"/>, and the
+/// audit rows of admin, customer-success and system actions older than
+/// <see cref="ProvisioningLogOptions.AuditRetentionDays"/>. 0 keeps the rows of that kind forever (the default for
+/// audit rows: an access change stays on record when the request log of the same day is gone). Each delete is one
+/// range of the (ActorKind, OccurredAt) index: it visits only the rows it deletes, however many audit rows are kept.
 /// </summary>
 public sealed partial class ProvisioningLogRetention(
     IDbContextFactory<PortalDbContext> dbFactory,
@@ -16,18 +20,45 @@ public sealed partial class ProvisioningLogRetention(
     /// <summary>Deletes the expired rows now; returns how many were deleted.</summary>
     public async Task<int> PruneAsync(CancellationToken ct = default)
     {
-        var days = options.Value.ProvisioningLog.RetentionDays;
-        if (days <= 0)
+        var log = options.Value.ProvisioningLog;
+        if (log.RetentionDays <= 0 && log.AuditRetentionDays <= 0)
         {
             return 0;
         }
 
-        var cutoff = time.GetUtcNow().UtcDateTime.AddDays(-days);
+        var now = time.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var deleted = await db.ProvisioningEvents.Where(e => e.OccurredAt < cutoff).ExecuteDeleteAsync(ct);
-        if (deleted > 0)
+        var deleted = 0;
+        if (log.RetentionDays > 0)
         {
-            LogPruned(logger, deleted, days);
+            var cutoff = now.AddDays(-log.RetentionDays);
+            var requests = await db.ProvisioningEvents
+                .Where(e => e.ActorKind == ActorKind.IdentityProvider && e.OccurredAt < cutoff)
+                .ExecuteDeleteAsync(ct);
+            if (requests > 0)
+            {
+                LogPruned(logger, requests, "IdP request", log.RetentionDays);
+            }
+
+            deleted += requests;
+        }
+
+        if (log.AuditRetentionDays > 0)
+        {
+            var cutoff = now.AddDays(-log.AuditRetentionDays);
+
+            // Spelled as equalities (an IN list of the index's leading column) rather than "!= IdentityProvider",
+            // which no index serves.
+            var audits = await db.ProvisioningEvents
+                .Where(e => (e.ActorKind == ActorKind.WorkspaceAdmin || e.ActorKind == ActorKind.CustomerSuccess || e.ActorKind == ActorKind.System)
+                    && e.OccurredAt < cutoff)
+                .ExecuteDeleteAsync(ct);
+            if (audits > 0)
+            {
+                LogPruned(logger, audits, "audit", log.AuditRetentionDays);
+            }
+
+            deleted += audits;
         }
 
         return deleted;
@@ -62,8 +93,8 @@ public sealed partial class ProvisioningLogRetention(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Pruned {Count} provisioning-log rows older than {Days} days")]
-    private static partial void LogPruned(ILogger logger, int count, int days);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pruned {Count} {Kind} rows of the provisioning log older than {Days} days")]
+    private static partial void LogPruned(ILogger logger, int count, string kind, int days);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Pruning the provisioning log failed")]
     private static partial void LogPruneFailed(ILogger logger, Exception ex);
