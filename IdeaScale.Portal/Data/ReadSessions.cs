@@ -92,8 +92,8 @@ public sealed partial class ReadSessions(IDbContextFactory<PortalDbContext> cont
     {
         private readonly Dictionary<string, DbCommand> commands = new(StringComparer.Ordinal);
 
-        /// <summary>The command for this text, prepared on first use and kept with the connection.</summary>
-        public DbCommand Command(string text)
+        /// <summary>The command for this text, prepared on first use and kept with the connection; parameters cleared.</summary>
+        public DbCommand Command(string text, DbTransaction? transaction = null)
         {
             if (!commands.TryGetValue(text, out var command))
             {
@@ -103,8 +103,15 @@ public sealed partial class ReadSessions(IDbContextFactory<PortalDbContext> cont
             }
 
             command.Parameters.Clear();
+            command.Transaction = transaction;
             return command;
         }
+
+        /// <summary>
+        /// A read-only transaction, so the statements of one read see one snapshot (and SQLite takes its WAL read lock
+        /// once, not once per statement). Deferred on SQLite: it never takes the write lock.
+        /// </summary>
+        public DbTransaction BeginRead() => connection is SqliteConnection sqlite ? sqlite.BeginTransaction(deferred: true) : connection.BeginTransaction();
 
         public void Dispose()
         {

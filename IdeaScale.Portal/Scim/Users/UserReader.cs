@@ -122,7 +122,9 @@ public sealed class UserReader
         var statements = Statements(parts);
         var text = texts.GetOrAdd((key, parts), k => string.Join(";\n",
             Statements(k.Item2).Select(s => string.Format(CultureInfo.InvariantCulture, s.Format, k.Item1.Condition))));
-        var command = session.Command(text);
+        // One snapshot for the user and its rows.
+        await using var transaction = session.BeginRead();
+        var command = session.Command(text, transaction);
         // Bound through the key properties' own type mappings (a Guid as the provider stores it).
         command.Parameters.Add(key.Workspace.GetRelationalTypeMapping().CreateParameter(command, sql.GenerateParameterName("ws"), workspaceId, nullable: false));
         command.Parameters.Add(key.Lookup.GetRelationalTypeMapping().CreateParameter(command, sql.GenerateParameterName("key"), lookup, nullable: false));
