@@ -114,8 +114,14 @@ public sealed partial class ProvisioningLogWriterTests
             await writer.EnqueueAsync(Row(factory, i));
         }
 
-        // The fake clock never moves: only a full batch can trigger this write.
+        // The fake clock never moves: only a full batch can trigger this write. The writer reports the batch after
+        // its commit, so wait for the report, not only for the rows.
         Assert.True(await EventuallyAsync(factory, 5, () => { }));
+        for (var i = 0; i < 500 && Batches(factory).Count == before; i++)
+        {
+            await Task.Delay(20);
+        }
+
         Assert.Equal([5], Batches(factory).Skip(before));
     }
 
