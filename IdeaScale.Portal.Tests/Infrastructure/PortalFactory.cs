@@ -51,6 +51,23 @@ public class PortalFactory : WebApplicationFactory<Program>
     public string DatabasePath => Path.Combine(DataDirectory, "portal.db");
     public LogCapture Logs { get; } = new();
 
+    /// <summary>SQLite's plan for one statement on this app's database (parameters left unbound: the plan does not depend on their values).</summary>
+    public async Task<string> QueryPlanAsync(string sql)
+    {
+        await using var connection = new SqliteConnection($"Data Source={DatabasePath}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        var plan = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            plan.Add(reader.GetString(3));
+        }
+
+        return string.Join('\n', plan);
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (key, value) in settings)

@@ -181,7 +181,7 @@ public sealed class GroupMembershipETagTests : IClassFixture<ScimFactory>
         Assert.Equal(6, updates.Count); // add, remove, replace, rename (the same PUT), remove all, delete: one each
         foreach (var update in updates)
         {
-            var plan = await QueryPlanAsync(update);
+            var plan = await factory.QueryPlanAsync(update);
             // Every access to Members is by its primary key; a "SCAN" of it would read the whole table.
             Assert.DoesNotContain("SCAN m", plan, StringComparison.Ordinal);
             Assert.Matches(@"SEARCH m USING (COVERING )?INDEX sqlite_autoindex_Members_1 \(Id=\?\)", plan);
@@ -201,21 +201,4 @@ public sealed class GroupMembershipETagTests : IClassFixture<ScimFactory>
     private Task<(HttpResponseMessage Response, System.Text.Json.Nodes.JsonObject? Body)> PatchMembersAsync(string group, string op, string member) =>
         client.PatchJsonAsync($"/scim/v2/Groups/{group}?excludedAttributes=members",
             $$"""{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"{{op}}","path":"members","value":[{"value":"{{member}}"}]}]}""");
-
-    /// <summary>SQLite's plan for one logged statement (parameters unbound: the plan does not depend on their values).</summary>
-    private async Task<string> QueryPlanAsync(string sql)
-    {
-        await using var connection = new SqliteConnection($"Data Source={factory.DatabasePath}");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
-        var plan = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            plan.Add(reader.GetString(3));
-        }
-
-        return string.Join('\n', plan);
-    }
 }
