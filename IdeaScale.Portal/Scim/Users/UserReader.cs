@@ -13,9 +13,10 @@ namespace IdeaScale.Portal.Scim.Users;
 
 /// <summary>
 /// The read of one user that IdPs run most: GET /Users/{id} and <c>filter=userName eq "…"</c>, every user on every
-/// sync. One command of up to five indexed statements over the request's open connection (the user, its values,
-/// its addresses, its groups, its manager's name; only those the selection shows), materialised by delegates
-/// compiled once from the EF model. It returns what the no-tracking EF query returns (UserReaderTests compares
+/// sync. One command of up to five indexed statements (the user, its values, its addresses, its groups, its
+/// manager's name; only those the selection shows), kept prepared on a long-lived read connection
+/// (<see cref="ReadSessions"/>), run in one read transaction, and materialised by delegates compiled once from the
+/// EF model. It returns what the no-tracking EF query returns (UserReaderTests compares
 /// them property by property), without what EF costs per execution on a one-row read: the query pipeline, a
 /// cartesian JOIN for two collections, and one statement per kind. The SQL is generated from the model (table and
 /// column names, quoting, parameter syntax, and parameters bound through each property's type mapping), so it
