@@ -211,12 +211,8 @@ public static class GroupEndpoints
     /// The Version (ETag) and LastModified of the group's users, whose groups attribute shows it: one UPDATE that
     /// finds them by primary key from the group's membership rows, however many members, never loading the list.
     /// </summary>
-    private static Task<int> BumpMembersAsync(PortalDbContext db, Guid groupId, TimeProvider time, CancellationToken ct)
-    {
-        var now = time.GetUtcNow().UtcDateTime;
-        return db.Members.Where(m => db.GroupMemberships.Where(gm => gm.GroupId == groupId).Select(gm => gm.MemberId).Contains(m.Id))
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.Version, m => m.Version + 1).SetProperty(m => m.LastModified, now), ct);
-    }
+    private static Task<int> BumpMembersAsync(PortalDbContext db, Guid groupId, TimeProvider time, CancellationToken ct) =>
+        GroupMembershipWriter.BumpAsync(GroupMembershipWriter.UsersOf(db, groupId), time, ct);
 
     private static IReadOnlyList<MemberDelta> MemberDeltas(JsonObject body, MemberDeltaKind kind)
     {

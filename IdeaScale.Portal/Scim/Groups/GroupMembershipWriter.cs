@@ -55,7 +55,7 @@ public sealed class GroupMembershipWriter(PortalDbContext db, TimeProvider time)
                         Unpend(id);
                     }
 
-                    await BumpAsync(db.Members.Where(m => db.GroupMemberships.Where(gm => gm.GroupId == group.Id).Select(gm => gm.MemberId).Contains(m.Id)), ct);
+                    await BumpAsync(UsersOf(db, group.Id), ct);
                     await db.GroupMemberships.Where(m => m.GroupId == group.Id).ExecuteDeleteAsync(ct);
                     RemovedAll = true;
                     break;
@@ -116,12 +116,18 @@ public sealed class GroupMembershipWriter(PortalDbContext db, TimeProvider time)
         return users;
     }
 
+    private Task<int> BumpAsync(IQueryable<WorkspaceMember> users, CancellationToken ct) => BumpAsync(users, time, ct);
+
     /// <summary>One UPDATE: the users' Version (their ETag) and LastModified, as a write of the user would set them.</summary>
-    private Task<int> BumpAsync(IQueryable<WorkspaceMember> users, CancellationToken ct)
+    internal static Task<int> BumpAsync(IQueryable<WorkspaceMember> users, TimeProvider time, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
         return users.ExecuteUpdateAsync(s => s.SetProperty(m => m.Version, m => m.Version + 1).SetProperty(m => m.LastModified, now), ct);
     }
+
+    /// <summary>The group's members, found by primary key from its membership rows (the list itself is never read).</summary>
+    internal static IQueryable<WorkspaceMember> UsersOf(PortalDbContext db, Guid groupId) =>
+        db.Members.Where(m => db.GroupMemberships.Where(gm => gm.GroupId == groupId).Select(gm => gm.MemberId).Contains(m.Id));
 
     private void Unpend(Guid id)
     {
