@@ -2,6 +2,7 @@ using IdeaScale.Portal.Components;
 using IdeaScale.Portal.Components.Pages.ManageWorkspace;
 using IdeaScale.Portal.Health;
 using IdeaScale.Portal.Scim;
+using IdeaScale.Portal.Security;
 using IdeaScale.Portal.Workspaces;
 
 using MudBlazor.Services;
@@ -11,6 +12,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddPortalData();
 builder.AddPortalIdentity();
+builder.AddReverseProxySupport();
 builder.AddRecentSignIn();
 builder.AddPortalHealth();
 builder.AddScim();
@@ -25,12 +27,14 @@ var app = builder.Build();
 
 await app.InitializeDatabaseAsync();
 
+app.UseReverseProxySupport();
 if (!app.Environment.IsDevelopment())
 {
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
     app.UseHsts();
 }
 
+app.UseSecurityHeaders();
 app.UseScim();
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 // Explicit, after the SCIM branch: WebApplication would otherwise run cookie authentication and authorization
