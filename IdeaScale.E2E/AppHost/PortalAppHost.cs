@@ -99,6 +99,9 @@ public sealed class PortalAppHost : IAsyncLifetime, IDisposable
             builder.UseSetting("Seed:AdminPassword", AdminPassword);
             builder.UseSetting("Seed:CsmPassword", CsmPassword);
             builder.UseSetting("Seed:Workspaces:ides:ScimToken", IdesToken);
+            // Every journey signs in from the same loopback address, more often than the default per-IP sign-in
+            // limit allows one address per minute; the per-account limit and lockout stay at their defaults.
+            builder.UseSetting("SignIn:Throttle:PerIp:PermitLimit", "1000");
         }
     }
 }
