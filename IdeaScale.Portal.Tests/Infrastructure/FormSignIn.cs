@@ -35,6 +35,20 @@ public static partial class FormSignIn
         return await client.PostAsync(path, new FormUrlEncodedContent(form));
     }
 
+    /// <summary>GETs the form page once, then returns a function that POSTs the form with that page's antiforgery token.</summary>
+    public static async Task<Func<Dictionary<string, string>, Task<HttpResponseMessage>>> FormPosterAsync(HttpClient client, string path, string formName)
+    {
+        var page = await client.GetStringAsync(path);
+        var token = AntiforgeryField().Match(page);
+        Assert.True(token.Success, $"No antiforgery token on {path}");
+        var verification = WebUtility.HtmlDecode(token.Groups[1].Value);
+        return fields => client.PostAsync(path, new FormUrlEncodedContent(new Dictionary<string, string>(fields)
+        {
+            ["_handler"] = formName,
+            ["__RequestVerificationToken"] = verification,
+        }));
+    }
+
     /// <summary>The sign-in cookie (<c>name=value</c>) a response set, for replaying it from another client later.</summary>
     public static string IdentityCookie(HttpResponseMessage response) =>
         (response.Headers.TryGetValues("Set-Cookie", out var cookies) ? cookies : [])

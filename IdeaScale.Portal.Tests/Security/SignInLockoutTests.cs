@@ -65,16 +65,18 @@ public sealed class SignInLockoutTests
     {
         using var factory = new PortalFactory();
         using var client = FormSignIn.NewClient(factory);
+        // One form page, posted 21 times in a row (the token stays valid), so all attempts fall in one window.
+        var post = await FormSignIn.FormPosterAsync(client, "/Account/Login", "login");
 
         // Twenty different (unknown) accounts, so neither lockout nor the per-account limit plays a part.
         for (var attempt = 0; attempt < 20; attempt++)
         {
-            var allowed = await LoginAsync(client, $"nobody{attempt}@example.com", "Wrong-Pass-1!");
+            var allowed = await post(new() { ["Input.Email"] = $"nobody{attempt}@example.com", ["Input.Password"] = "Wrong-Pass-1!" });
             Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
             Assert.Contains("Invalid login attempt", await allowed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
-        var throttled = await LoginAsync(client, Admin, PortalFactory.AdminPassword);
+        var throttled = await post(new() { ["Input.Email"] = Admin, ["Input.Password"] = PortalFactory.AdminPassword });
 
         Assert.Equal(HttpStatusCode.TooManyRequests, throttled.StatusCode);
         Assert.True(throttled.Headers.RetryAfter?.Delta > TimeSpan.Zero);
@@ -164,6 +166,48 @@ public sealed class SignInLockoutTests
 
         Assert.Contains("Account/Lockout", Location(await RecoveryAttemptAsync("WRONG-CODE")), StringComparison.Ordinal);
         Assert.Contains("Account/Lockout", Location(await RecoveryAttemptAsync(validCode)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LoginWith2fa_FiveWrongCodes_LocksOut_AndTheStepIsThrottledPerAccount()
+    {
+        using var factory = new PortalFactory(null, new Dictionary<string, string?>
+        {
+            ["SignIn:Throttle:PerIp:PermitLimit"] = "0",
+            // Five codes; the second step counts per account id, apart from the e-mail typed in the first.
+            ["SignIn:Throttle:PerAccount:PermitLimit"] = "5",
+        });
+        var email = await CreateTwoFactorAccountAsync(factory);
+        using var client = FormSignIn.NewClient(factory);
+        Assert.Contains("Account/LoginWith2fa", Location(await LoginAsync(client, email, TwoFactorPassword)), StringComparison.Ordinal);
+
+        Task<HttpResponseMessage> CodeAsync() => FormSignIn.PostFormAsync(client, "/Account/LoginWith2fa", "login-with-2fa",
+            new() { ["Input.TwoFactorCode"] = "000000" });
+
+        for (var attempt = 1; attempt < 5; attempt++)
+        {
+            Assert.Contains("Invalid authenticator code", await (await CodeAsync()).Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Contains("Account/Lockout", Location(await CodeAsync()), StringComparison.Ordinal);
+        var throttled = await CodeAsync();
+        Assert.Equal(HttpStatusCode.TooManyRequests, throttled.StatusCode);
+        Assert.Contains("Too many sign-in attempts", await throttled.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    private const string TwoFactorPassword = "Recovery-Pass-7!";
+
+    /// <summary>A confirmed account with an authenticator enrolled.</summary>
+    private static async Task<string> CreateTwoFactorAccountAsync(PortalFactory factory)
+    {
+        const string email = "two-factor-lockout@ideascale.example";
+        await using var scope = factory.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
+        var user = new PortalUser { UserName = email, Email = email, EmailConfirmed = true, DisplayName = "Two factor" };
+        Assert.True((await users.CreateAsync(user, TwoFactorPassword)).Succeeded);
+        await users.ResetAuthenticatorKeyAsync(user);
+        await users.SetTwoFactorEnabledAsync(user, true);
+        return email;
     }
 
     /// <summary>Identity's hasher, counting verifications (and the passwords verified) so the test sees the work done.</summary>
