@@ -11,14 +11,32 @@ namespace IdeaScale.Portal.Tests.Scim.Errors;
 /// under /scim/v2 is an RFC 7644 §3.12 error body in application/scim+json with a 4xx status, never a 500, an empty
 /// body or HTML, and nothing is written.
 /// </summary>
-public sealed class BadInputTests(KestrelScimFactory factory) : IClassFixture<KestrelScimFactory>
+/// <remarks>
+/// A NUL in the path (<c>%00</c>) never reaches the application: Kestrel (and the in-process test host) refuse it
+/// with a bare 400 before any middleware runs, which cannot be customised (aspnet/KestrelHttpServer#2947). The other
+/// control characters do reach it and get the SCIM answer.
+/// </remarks>
+public sealed class BadInputTests(KestrelScimFactory factory, ScimFactory inProcess) : IClassFixture<KestrelScimFactory>, IClassFixture<ScimFactory>
 {
     private const string PatchOp = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
-    [Fact]
-    public async Task GetUser_NulCharacterInPath_Returns400InvalidSyntax()
+    [Theory]
+    [InlineData("GET", "/scim/v2/Users/abc%01def")]
+    [InlineData("PUT", "/scim/v2/Groups/x%1Fy")]
+    [InlineData("GET", "/scim/v2/Users/%7F")]
+    public async Task Request_ControlCharacterInPath_Returns400InvalidSyntax(string method, string path)
     {
-        var result = await SendAsync(HttpMethod.Get, "/scim/v2/Users/abc%00def");
+        using var client = inProcess.Scim();
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        using var response = await client.SendAsync(request);
+
+        AssertScimError(((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, await response.Content.ReadAsStringAsync()), 400, "invalidSyntax");
+    }
+
+    [Fact]
+    public async Task GetUser_ControlCharacterInPathOverKestrel_ReachesTheAppAs400InvalidSyntax()
+    {
+        var result = await SendAsync(HttpMethod.Get, "/scim/v2/Users/abc%01def");
 
         AssertScimError(result, 400, "invalidSyntax");
     }
@@ -39,9 +57,6 @@ public sealed class BadInputTests(KestrelScimFactory factory) : IClassFixture<Ke
     /// </summary>
     public static TheoryData<string, string, string?, int, string?> Probes() => new()
     {
-        { "GET", "/scim/v2/Users/%00", null, 400, "invalidSyntax" },
-        { "GET", "/scim/v2/Groups/abc%00def", null, 400, "invalidSyntax" },
-        { "DELETE", "/scim/v2/Users/abc%00", null, 400, "invalidSyntax" },
         { "GET", "/scim/v2/Users/abc%zz", null, 404, null },
         { "GET", "/scim/v2/Users/%", null, 404, null },
         { "GET", "/scim/v2/Users/%FF%FE%FD", null, 404, null },

@@ -123,7 +123,7 @@ public sealed class AttributeSelectionTests(ScimFactory factory) : IClassFixture
         var id = await UserAsync();
 
         var (_, only) = await client.GetJsonAsync($"/scim/v2/Users/{id}?attributes={Uri.EscapeDataString(Enterprise)}");
-        Assert.Equal([Enterprise, "id", "meta", "schemas"], only!.Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(["id", "meta", "schemas", Enterprise], only!.Select(p => p.Key).Order(StringComparer.Ordinal));
         Assert.Equal("Selection", only![Enterprise]!["department"]!.GetValue<string>());
         Assert.Equal("7", only![Enterprise]!["employeeNumber"]!.GetValue<string>());
 
@@ -133,7 +133,7 @@ public sealed class AttributeSelectionTests(ScimFactory factory) : IClassFixture
         Assert.True(without.ContainsKey("userName"));
 
         var (_, qualified) = await client.GetJsonAsync($"/scim/v2/Users/{id}?attributes={Uri.EscapeDataString(Enterprise + ":department,urn:ietf:params:scim:schemas:core:2.0:User:userName")}");
-        Assert.Equal([Enterprise, "id", "meta", "schemas", "userName"], qualified!.Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(["id", "meta", "schemas", Enterprise, "userName"], qualified!.Select(p => p.Key).Order(StringComparer.Ordinal));
         Assert.Equal(["department"], qualified![Enterprise]!.AsObject().Select(p => p.Key));
     }
 

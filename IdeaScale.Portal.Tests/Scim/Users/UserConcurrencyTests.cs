@@ -6,16 +6,26 @@ namespace IdeaScale.Portal.Tests.Scim.Users;
 /// Issue 11 item 12: many PATCHes of one user at once, without If-Match, over real HTTP on a real SQLite file. The
 /// server serialises them: every one succeeds (never 412, which only a stale If-Match may cause) and no change is lost.
 /// </summary>
-public sealed class UserConcurrencyTests(KestrelScimFactory factory) : IClassFixture<KestrelScimFactory>
+public sealed class UserConcurrencyTests : IClassFixture<KestrelScimFactory>
 {
     private const string PatchOp = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+    private readonly KestrelScimFactory factory;
+
+    public UserConcurrencyTests(KestrelScimFactory factory)
+    {
+        this.factory = factory;
+        // As many requests in flight at once as a many-core server runs: with only this machine's cores' worth of
+        // pool threads, SQLite's synchronous I/O lets few requests interleave between reading and saving the user.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), Math.Max(io, 64));
+    }
 
     [Fact]
     public async Task PatchUser_ManyConcurrentAddsWithoutIfMatch_AllSucceedAndEveryValueIsKept()
     {
         using var client = factory.Scim();
         var id = await client.CreateUserAsync("many.adds@ides.example");
-        var values = Enumerable.Range(0, 40).Select(i => $"add{i}@ides.example").ToList();
+        var values = Enumerable.Range(0, 60).Select(i => $"add{i}@ides.example").ToList();
 
         var results = await Task.WhenAll(values.Select(value => client.PatchJsonAsync($"/scim/v2/Users/{id}",
             $$"""{"schemas":["{{PatchOp}}"],"Operations":[{"op":"add","path":"emails","value":[{"type":"other","value":"{{value}}"}]}]}""")));
