@@ -14,8 +14,8 @@ public static class HealthEndpoints
 
     public static WebApplicationBuilder AddPortalHealth(this WebApplicationBuilder builder)
     {
-        // A query, not Database.CanConnectAsync: for a SQLite file that only asks whether the file exists, so a
-        // damaged or foreign file would count as ready. Reading one workspace id also proves the schema is there.
+        // A query through the model, not only Database.CanConnectAsync: a server that accepts the connection but
+        // where the app cannot read its tables (missing, or no rights on them after a restore) is not ready.
         builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>("database", tags: [ReadyTag], customTestQuery: async (db, ct) =>
         {
             await db.Workspaces.AsNoTracking().Select(w => w.Id).FirstOrDefaultAsync(ct);
