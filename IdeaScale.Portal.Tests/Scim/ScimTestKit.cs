@@ -53,34 +53,21 @@ public sealed class ScimFactory() : PortalFactory(null, Settings())
 /// The same app and settings as <see cref="ScimFactory"/>, served by Kestrel on a loopback port: requests cross real
 /// sockets and Kestrel's HTTP/1.1 parser (percent-decoding, request limits, connection handling), as an IdP's do.
 /// </summary>
-public sealed class KestrelScimFactory : PortalFactory
+public sealed class KestrelScimFactory() : PortalFactory(null, ScimFactory.Settings())
 {
-    public KestrelScimFactory() : base(null, ScimFactory.Settings()) => UseKestrel(0);
-
-    /// <summary>The server's loopback address (starts the server on first use).</summary>
-    public Uri BaseAddress
-    {
-        get
-        {
-            StartServer();
-            return ClientOptions.BaseAddress;
-        }
-    }
-
-    /// <summary>A real HTTP client for the server, with the workspace token.</summary>
-    public HttpClient Scim(string token = IdesToken)
-    {
-        var client = new HttpClient { BaseAddress = BaseAddress };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
-    }
+    /// <summary>A real HTTP client for the server, with the workspace token (the first call starts the server).</summary>
+    public HttpClient Scim(string token = IdesToken) => CreateLoopbackClient(token);
 
     /// <summary>An absolute URL sent exactly as written: no escaping or unescaping of the path and query.</summary>
-    public Uri RawUrl(string pathAndQuery) =>
-        new(BaseAddress.GetLeftPart(UriPartial.Authority) + pathAndQuery, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+    public Uri RawUrl(string pathAndQuery)
+    {
+        using var client = CreateLoopbackClient();
+        return new(client.BaseAddress!.GetLeftPart(UriPartial.Authority) + pathAndQuery, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+    }
 
     public async Task<T> WithDbAsync<T>(Func<PortalDbContext, Task<T>> action)
     {
+        CreateLoopbackClient().Dispose(); // the server (and so Services) is Kestrel's, whatever runs first
         await using var scope = Services.CreateAsyncScope();
         return await action(scope.ServiceProvider.GetRequiredService<PortalDbContext>());
     }
