@@ -1,6 +1,7 @@
 using IdeaScale.Portal.Components;
 using IdeaScale.Portal.Components.Pages.ManageWorkspace;
 using IdeaScale.Portal.Health;
+using IdeaScale.Portal.Observability;
 using IdeaScale.Portal.Scim;
 using IdeaScale.Portal.Security;
 using IdeaScale.Portal.Workspaces;
@@ -15,6 +16,7 @@ builder.AddPortalIdentity();
 builder.AddReverseProxySupport();
 builder.AddRecentSignIn();
 builder.AddPortalHealth();
+builder.AddPortalObservability();
 builder.AddScim();
 builder.Services.AddScoped<ScimCredentials>();
 builder.Services.AddScoped<WorkspaceAccess>();

@@ -480,6 +480,9 @@ namespace IdeaScale.Portal.Data.Migrations
                     b.Property<Guid?>("ManagerId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ManagerValue")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("MiddleName")
                         .HasColumnType("TEXT");
 
