@@ -99,6 +99,11 @@ public sealed class PortalAppHost : IAsyncLifetime, IDisposable
             builder.UseSetting("Seed:AdminPassword", AdminPassword);
             builder.UseSetting("Seed:CsmPassword", CsmPassword);
             builder.UseSetting("Seed:Workspaces:ides:ScimToken", IdesToken);
+            // Every journey signs in from the same loopback address, and most as the same few demo accounts, more
+            // often than the default sign-in limits allow (20 per address per minute, 10 per account per 5 minutes);
+            // lockout stays at its default. The defaults are exercised by IdeaScale.Portal.Tests (SignInLockoutTests).
+            builder.UseSetting("SignIn:Throttle:PerIp:PermitLimit", "1000");
+            builder.UseSetting("SignIn:Throttle:PerAccount:PermitLimit", "1000");
         }
     }
 }
