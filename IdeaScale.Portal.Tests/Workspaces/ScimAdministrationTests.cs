@@ -94,10 +94,10 @@ public sealed class ScimAdministrationTests
 
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.GetStatusAsync(acmeAdmin, "ides"));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RevealTokenAsync(acmeAdmin, "ides", copied: true));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RegenerateTokenAsync(acmeAdmin, "ides", TokenGracePeriod.None));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RegenerateTokenAsync(acmeAdmin, "ides", TokenGracePeriod.None, null));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RevealTokenAsync(csm, "ides", copied: false));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.GetStatusAsync(acmeAdmin, "no-such-workspace"));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RegenerateTokenAsync(acmeAdmin, "no-such-workspace", TokenGracePeriod.None));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RegenerateTokenAsync(acmeAdmin, "no-such-workspace", TokenGracePeriod.None, null));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.ListWorkspacesAsync(acmeAdmin));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.GetStatusAsync(new System.Security.Claims.ClaimsPrincipal(), "ides"));
 
@@ -114,12 +114,12 @@ public sealed class ScimAdministrationTests
         var csm = await factory.PrincipalAsync(DemoSeeder.CsmEmail);
         var idesId = await factory.WithDbAsync(db => db.Workspaces.Where(w => w.Slug == "ides").Select(w => (Guid?)w.Id).SingleAsync());
 
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RegenerateTokenAsync(acmeAdmin, "ides", TokenGracePeriod.None));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RegenerateTokenAsync(acmeAdmin, "ides", TokenGracePeriod.None, null));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RevealTokenAsync(acmeAdmin, "ides", copied: true));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RevealTokenAsync(csm, "ides", copied: false));
         // Reads and an unknown workspace leave no audit row: nothing's access could change.
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.GetStatusAsync(acmeAdmin, "ides"));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RegenerateTokenAsync(acmeAdmin, "no-such-workspace", TokenGracePeriod.None));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RegenerateTokenAsync(acmeAdmin, "no-such-workspace", TokenGracePeriod.None, null));
 
         var events = await factory.EventsAsync();
         Assert.Equal(
@@ -150,7 +150,7 @@ public sealed class ScimAdministrationTests
 
         Assert.Equal(PortalFactory.IdesToken, await service.RevealTokenAsync(admin, "ides", copied: false));
         Assert.Equal(PortalFactory.IdesToken, await service.RevealTokenAsync(admin, "ides", copied: true));
-        var issued = await service.RegenerateTokenAsync(admin, "ides", TokenGracePeriod.OneHour);
+        var issued = await service.RegenerateTokenAsync(admin, "ides", TokenGracePeriod.OneHour, await factory.CurrentTokenIdAsync("ides"));
         Assert.Equal(issued.Token, await service.RevealTokenAsync(admin, "ides", copied: true));
 
         var audits = (await factory.EventsAsync()).Where(e => e.ActorKind == ActorKind.WorkspaceAdmin).ToList();
