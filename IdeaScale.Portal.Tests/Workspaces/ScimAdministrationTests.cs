@@ -68,10 +68,11 @@ public sealed class ScimAdministrationTests
     public async Task SetScimEnabledAsync_EnableWhileSsoInactive_IsRefusedAndAuditedAsAFailure()
     {
         using var factory = new AccessFactory();
-        var csm = await factory.PrincipalAsync(DemoSeeder.CsmEmail);
+        // nosso has no assigned CSM: the lead may switch it, so the refusal is the SSO rule's.
+        var lead = await factory.PrincipalAsync(DemoSeeder.LeadEmail);
         var now = factory.Time.GetUtcNow().UtcDateTime;
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => factory.Get<ScimAdministration>().SetScimEnabledAsync(csm, "nosso", enabled: true));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => factory.Get<ScimAdministration>().SetScimEnabledAsync(lead, "nosso", enabled: true));
 
         Assert.False(await factory.WithDbAsync(db => db.ScimSettings.Where(s => s.Workspace!.Slug == "nosso").Select(s => s.Enabled).SingleAsync()));
         var refused = Assert.Single(await factory.EventsAsync());
@@ -79,7 +80,7 @@ public sealed class ScimAdministrationTests
         Assert.Equal(ProvisioningOperation.ScimEnabled, refused.Operation);
         Assert.Equal(EventOutcome.Failure, refused.Outcome);
         Assert.Equal(ActorKind.CustomerSuccess, refused.ActorKind);
-        Assert.Equal(DemoSeeder.CsmEmail, refused.Actor);
+        Assert.Equal(DemoSeeder.LeadEmail, refused.Actor);
         Assert.Equal(now, refused.OccurredAt);
         Assert.Equal("Refused: SCIM can only be enabled while the workspace's SSO configuration is active.", refused.Summary);
     }
