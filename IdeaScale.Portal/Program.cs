@@ -2,6 +2,7 @@ using IdeaScale.Portal.Components;
 using IdeaScale.Portal.Components.Pages.ManageWorkspace;
 using IdeaScale.Portal.Health;
 using IdeaScale.Portal.Scim;
+using IdeaScale.Portal.Scim.Credentials;
 using IdeaScale.Portal.Workspaces;
 
 using MudBlazor.Services;
@@ -14,6 +15,7 @@ builder.AddPortalIdentity();
 builder.AddRecentSignIn();
 builder.AddPortalHealth();
 builder.AddScim();
+builder.AddScimOAuth();
 builder.Services.AddScoped<ScimCredentials>();
 builder.Services.AddScoped<WorkspaceAccess>();
 builder.Services.AddSingleton<SsoSettings>();
@@ -32,6 +34,7 @@ if (!app.Environment.IsDevelopment())
 }
 
 app.UseScim();
+app.UseScimOAuth();
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 // Explicit, after the SCIM branch: WebApplication would otherwise run cookie authentication and authorization
 // before every middleware, SCIM requests included.
@@ -42,6 +45,7 @@ app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapPortalHealth();
 app.MapScim();
+app.MapScimOAuth();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapAdditionalIdentityEndpoints();
 app.MapProvisioningLogExport();

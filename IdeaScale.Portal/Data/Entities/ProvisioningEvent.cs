@@ -33,6 +33,10 @@ public enum ProvisioningOperation
     SsoUpdated = 25,
     SsoActivated = 26,
     SsoDeactivated = 27,
+    OAuthClientCreated = 40,
+    OAuthSecretAdded = 41,
+    OAuthSecretRemoved = 42,
+    OAuthClientDeleted = 43,
 }
 
 public enum EventOutcome
