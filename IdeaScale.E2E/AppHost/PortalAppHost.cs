@@ -99,6 +99,8 @@ public sealed class PortalAppHost : IAsyncLifetime, IDisposable
             builder.UseSetting("Seed:AdminPassword", AdminPassword);
             builder.UseSetting("Seed:CsmPassword", CsmPassword);
             builder.UseSetting("Seed:Workspaces:ides:ScimToken", IdesToken);
+            // Plain HTTP on loopback.
+            builder.UseSetting("OAuth:RequireHttps", "false");
         }
     }
 }
