@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 
+using IdeaScale.Portal.Observability;
+
 using Microsoft.Extensions.Options;
 
 namespace IdeaScale.Portal.Scim.Auth;
@@ -22,9 +24,10 @@ public sealed record ScimOAuthClientFacts(Guid Id, Guid WorkspaceId, IReadOnlyDi
 /// after <see cref="ScimAccessOptions.AccessCacheSeconds"/>, the most another process sharing the database
 /// (a second app node) can lag behind; a credential's grace expiry is checked on every use.
 /// </para>
-/// Unknown tokens are never cached, so guessing cannot fill memory.
+/// Unknown tokens are never cached, so guessing cannot fill memory. Hits, misses and clears are counted in
+/// <see cref="ScimMetrics"/>.
 /// </summary>
-public sealed class ScimAccessCache(TimeProvider time, IOptions<ScimAccessOptions> options)
+public sealed class ScimAccessCache(TimeProvider time, IOptions<ScimAccessOptions> options, ScimMetrics metrics)
 {
     private const int MaxEntries = 10_000;
 
@@ -43,6 +46,7 @@ public sealed class ScimAccessCache(TimeProvider time, IOptions<ScimAccessOption
         credentials.Clear();
         workspaces.Clear();
         oauthClients.Clear();
+        metrics.RecordCacheInvalidation();
     }
 
     /// <summary>
@@ -73,7 +77,9 @@ public sealed class ScimAccessCache(TimeProvider time, IOptions<ScimAccessOption
     public async Task<ScimCredentialFacts?> GetCredentialAsync(string tokenHash, Func<Task<ScimCredentialFacts?>> load)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        if (TryGet(credentials, tokenHash, out var cached))
+        var hit = TryGet(credentials, tokenHash, out var cached);
+        metrics.RecordCacheLookup("credential", hit);
+        if (hit)
         {
             if (cached.ExpiresAt is not { } expires || expires > now)
             {
@@ -98,7 +104,9 @@ public sealed class ScimAccessCache(TimeProvider time, IOptions<ScimAccessOption
     public async Task<ScimWorkspaceFacts?> GetWorkspaceAsync(Guid workspaceId, string host, Func<Task<ScimWorkspaceFacts?>> load)
     {
         var key = (workspaceId, host);
-        if (TryGet(workspaces, key, out var cached))
+        var hit = TryGet(workspaces, key, out var cached);
+        metrics.RecordCacheLookup("workspace", hit);
+        if (hit)
         {
             return cached;
         }

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace IdeaScale.Portal.Data.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261201143436_OAuthServer")]
+    [Migration("20261201161108_OAuthServer")]
     partial class OAuthServer
     {
         /// <inheritdoc />
@@ -599,6 +599,9 @@ namespace IdeaScale.Portal.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<Guid?>("ManagerId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ManagerValue")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("MiddleName")
