@@ -3,6 +3,7 @@ using IdeaScale.Portal.Components.Pages.ManageWorkspace;
 using IdeaScale.Portal.Health;
 using IdeaScale.Portal.Observability;
 using IdeaScale.Portal.Scim;
+using IdeaScale.Portal.Scim.Credentials;
 using IdeaScale.Portal.Security;
 using IdeaScale.Portal.Workspaces;
 
@@ -18,6 +19,7 @@ builder.AddRecentSignIn();
 builder.AddPortalHealth();
 builder.AddPortalObservability();
 builder.AddScim();
+builder.AddScimOAuth();
 builder.Services.AddScoped<ScimCredentials>();
 builder.Services.AddScoped<WorkspaceAccess>();
 builder.Services.AddSingleton<SsoSettings>();
@@ -38,6 +40,7 @@ if (!app.Environment.IsDevelopment())
 
 app.UseSecurityHeaders();
 app.UseScim();
+app.UseScimOAuth();
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 // Explicit, after the SCIM branch: WebApplication would otherwise run cookie authentication and authorization
 // before every middleware, SCIM requests included.
@@ -48,6 +51,7 @@ app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapPortalHealth();
 app.MapScim();
+app.MapScimOAuth();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapAdditionalIdentityEndpoints();
 app.MapProvisioningLogExport();

@@ -106,6 +106,8 @@ public sealed class PortalAppHost : IAsyncLifetime, IDisposable
             // lockout stays at its default. The defaults are exercised by IdeaScale.Portal.Tests (SignInLockoutTests).
             builder.UseSetting("SignIn:Throttle:PerIp:PermitLimit", "1000");
             builder.UseSetting("SignIn:Throttle:PerAccount:PermitLimit", "1000");
+            // Plain HTTP on loopback.
+            builder.UseSetting("OAuth:RequireHttps", "false");
         }
     }
 }

@@ -19,6 +19,8 @@ public class PortalFactory : WebApplicationFactory<Program>
     public const string LeadPassword = "Lead-Test-Pass-7!";
     public const string IdesToken = "iscim_test-ides-0123456789abcdefghijklmnopqrstuvwxyzABCD";
     public const string AcmeToken = "iscim_test-acme-0123456789abcdefghijklmnopqrstuvwxyzABCD";
+    public const string IdesOAuthClientId = "ides-test-client";
+    public const string IdesOAuthSecret = "iscs_test-ides-secret-0123456789abcdefghijklmnopqrstuv";
 
     private readonly Dictionary<string, string?> settings;
     private bool kestrel;
@@ -41,6 +43,10 @@ public class PortalFactory : WebApplicationFactory<Program>
             ["Seed:LeadPassword"] = LeadPassword,
             ["Seed:Workspaces:ides:ScimToken"] = IdesToken,
             ["Seed:Workspaces:acme:ScimToken"] = AcmeToken,
+            ["Seed:Workspaces:ides:OAuthClientId"] = IdesOAuthClientId,
+            ["Seed:Workspaces:ides:OAuthClientSecret"] = IdesOAuthSecret,
+            // Tests talk plain HTTP on loopback.
+            ["OAuth:RequireHttps"] = "false",
             // Tests count provisioning events exactly; the sample history is switched on where a test wants it.
             ["Seed:DemoProvisioningLog"] = "false",
             // Every test host shares one client address (TestServer has none), and many suites send dozens of

@@ -37,7 +37,9 @@ public static class DataSetup
             // exception handler), so EF's copies are kept at Debug.
             .ConfigureWarnings(w => w.Log((RelationalEventId.CommandError, LogLevel.Debug), (CoreEventId.SaveChangesFailed, LogLevel.Debug)))
             // Every feature's interceptors (audit stamps, SQLite pragmas, SCIM access-cache invalidation).
-            .AddInterceptors(sp.GetServices<IInterceptor>()));
+            .AddInterceptors(sp.GetServices<IInterceptor>())
+            // OpenIddict's entities (the OAuth server of Scim/Credentials).
+            .UseOpenIddict());
         builder.Services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext());
 
         var keysPath = builder.Configuration["DataProtection:KeysPath"];

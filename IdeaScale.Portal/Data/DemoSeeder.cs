@@ -38,6 +38,12 @@ public sealed class SeedWorkspaceOptions
 {
     public string? ScimToken { get; set; }
     public string? PublicUrl { get; set; }
+
+    /// <summary>Client id of the workspace's OAuth client-credentials client (ides only); generated when unset.</summary>
+    public string? OAuthClientId { get; set; }
+
+    /// <summary>Its secret; generated and logged once when unset.</summary>
+    public string? OAuthClientSecret { get; set; }
 }
 
 /// <summary>
@@ -51,6 +57,7 @@ public sealed partial class DemoSeeder(
     UserManager<PortalUser> users,
     RoleManager<IdentityRole> roles,
     ScimCredentials credentials,
+    Scim.Credentials.OAuthClientIssuer oauthClients,
     IOptions<SeedOptions> options,
     TimeProvider time,
     ILogger<DemoSeeder> logger)
@@ -118,6 +125,14 @@ public sealed partial class DemoSeeder(
             await credentials.IssueAsync(workspace.Id, "seed", replacing: null, presetToken: string.IsNullOrWhiteSpace(ws?.ScimToken) ? null : ws.ScimToken, ct: ct);
             if (demo.Slug == "ides")
             {
+                // A client-credentials client, so scripts can use OAuth against a fresh instance (like Entra would).
+                var (client, secret) = await oauthClients.CreateClientAsync(
+                    workspace.Id, demo.Slug, "seed", TimeSpan.FromDays(730), ws?.OAuthClientId, ws?.OAuthClientSecret, ct);
+                if (string.IsNullOrWhiteSpace(ws?.OAuthClientSecret))
+                {
+                    LogGeneratedOAuthSecret(logger, demo.Slug, client.ClientId, secret);
+                }
+
                 AddDemoDirectory(workspace.Id);
                 await db.SaveChangesAsync(ct);
                 if (seed.DemoProvisioningLog)
@@ -261,6 +276,9 @@ public sealed partial class DemoSeeder(
 
         db.ProvisioningEvents.Add(Event(ProvisioningOperation.Create, "POST", "/scim/v2/Users", "User", null, 409, "userName already exists (uniqueness)."));
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Demo workspace {Slug} got the OAuth client {ClientId} with the generated secret {Secret} (set Seed:Workspaces:{Slug}:OAuthClientSecret to choose it). It is shown only this once.")]
+    private static partial void LogGeneratedOAuthSecret(ILogger logger, string slug, string clientId, string secret);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created the demo data: {Count} workspaces and their accounts.")]
     private static partial void LogSeeded(ILogger logger, int count);

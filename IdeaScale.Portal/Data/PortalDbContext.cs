@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace IdeaScale.Portal.Data;
 
-/// <summary>The one DbContext: portal accounts (Identity) and the SCIM resources share it.</summary>
+/// <summary>The one DbContext: portal accounts (Identity), the SCIM resources and the OAuth server's stores (OpenIddict) share it.</summary>
 public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) : IdentityDbContext<PortalUser>(options)
 {
     public DbSet<Workspace> Workspaces => Set<Workspace>();
@@ -17,10 +17,15 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<WorkspaceGroup> Groups => Set<WorkspaceGroup>();
     public DbSet<GroupMembership> GroupMemberships => Set<GroupMembership>();
     public DbSet<ProvisioningEvent> ProvisioningEvents => Set<ProvisioningEvent>();
+    public DbSet<ScimOAuthClient> ScimOAuthClients => Set<ScimOAuthClient>();
+    public DbSet<ScimOAuthSecret> ScimOAuthSecrets => Set<ScimOAuthSecret>();
+    public DbSet<OAuthServerKey> OAuthServerKeys => Set<OAuthServerKey>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
+        // OpenIddict's applications, authorizations, scopes and tokens (Scim/Credentials).
+        builder.UseOpenIddict();
         builder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);
     }
 }

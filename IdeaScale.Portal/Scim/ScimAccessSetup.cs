@@ -19,8 +19,8 @@ public static class ScimAccessSetup
         var services = builder.Services;
         services.Configure<ScimAccessOptions>(builder.Configuration.GetSection(ScimAccessOptions.Section));
 
-        // "Scim" picks the scheme for the request's credentials. Only the workspace token exists today; an OAuth 2.0
-        // scheme (e.g. JwtBearer issuing the same workspace claim) is added here and selected in SelectScheme.
+        // "Scim" picks the scheme for the request's credentials: the workspace token here, OAuth 2.0 access tokens
+        // (Scim/Credentials/OAuthServerSetup.cs registers that scheme) by SelectScheme.
         services.AddAuthentication()
             .AddPolicyScheme(ScimAuthenticationDefaults.Scheme, "SCIM", o => o.ForwardDefaultSelector = SelectScheme)
             .AddScheme<AuthenticationSchemeOptions, ScimTokenHandler>(ScimAuthenticationDefaults.TokenScheme, "SCIM workspace token", null);
@@ -57,6 +57,12 @@ public static class ScimAccessSetup
         .UseMiddleware<ScimAuthentication>()
         .UseMiddleware<ScimRequestLimits>();
 
-    /// <summary>Every credential form we accept today (Bearer workspace token, Basic slug:token) is the token scheme.</summary>
-    private static string SelectScheme(HttpContext context) => ScimAuthenticationDefaults.TokenScheme;
+    /// <summary>
+    /// A Bearer JWT is an OAuth 2.0 access token; everything else (Bearer workspace token, Basic slug:token, no or a
+    /// malformed header) goes to the token scheme, whose challenge names both forms.
+    /// </summary>
+    private static string SelectScheme(HttpContext context) =>
+        Credentials.OAuthServerSetup.IsAccessToken(context.Request.Headers.Authorization.ToString())
+            ? ScimAuthenticationDefaults.OAuthScheme
+            : ScimAuthenticationDefaults.TokenScheme;
 }

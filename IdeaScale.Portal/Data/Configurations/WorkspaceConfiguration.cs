@@ -73,3 +73,39 @@ internal sealed class ScimCredentialConfiguration : IEntityTypeConfiguration<Sci
         b.Property(c => c.LastUsedUserAgent).HasMaxLength(512);
     }
 }
+
+internal sealed class ScimOAuthClientConfiguration : IEntityTypeConfiguration<ScimOAuthClient>
+{
+    public void Configure(EntityTypeBuilder<ScimOAuthClient> b)
+    {
+        b.Property(c => c.ClientId).HasMaxLength(100);
+        b.Property(c => c.ApplicationId).HasMaxLength(100);
+        b.Property(c => c.CreatedBy).HasMaxLength(256);
+        b.Property(c => c.LastUsedIp).HasMaxLength(64);
+        b.Property(c => c.LastUsedClient).HasMaxLength(512);
+        b.HasIndex(c => c.ClientId).IsUnique();
+        b.HasIndex(c => c.WorkspaceId);
+        b.HasOne(c => c.Workspace).WithMany().HasForeignKey(c => c.WorkspaceId).OnDelete(DeleteBehavior.Cascade);
+        b.HasMany(c => c.Secrets).WithOne(s => s.Client).HasForeignKey(s => s.ClientId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class ScimOAuthSecretConfiguration : IEntityTypeConfiguration<ScimOAuthSecret>
+{
+    public void Configure(EntityTypeBuilder<ScimOAuthSecret> b)
+    {
+        b.Property(s => s.Hash).HasMaxLength(400);
+        b.Property(s => s.Hint).HasMaxLength(8);
+        b.Property(s => s.CreatedBy).HasMaxLength(256);
+        b.HasIndex(s => s.ClientId);
+    }
+}
+
+internal sealed class OAuthServerKeyConfiguration : IEntityTypeConfiguration<OAuthServerKey>
+{
+    public void Configure(EntityTypeBuilder<OAuthServerKey> b)
+    {
+        b.Property(k => k.Use).HasMaxLength(8);
+        b.HasIndex(k => k.Use).IsUnique();
+    }
+}

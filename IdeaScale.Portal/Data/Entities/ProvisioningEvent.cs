@@ -34,6 +34,10 @@ public enum ProvisioningOperation
     SsoActivated = 26,
     SsoDeactivated = 27,
     CsmAssigned = 28,
+    OAuthClientCreated = 40,
+    OAuthSecretAdded = 41,
+    OAuthSecretRemoved = 42,
+    OAuthClientDeleted = 43,
 }
 
 public enum EventOutcome

@@ -9,6 +9,9 @@ namespace IdeaScale.Portal.Scim.Auth;
 /// <summary>A credential as authentication needs it: never the token, only its hash.</summary>
 public sealed record ScimCredentialFacts(Guid Id, Guid WorkspaceId, string TokenHash, DateTime? ExpiresAt);
 
+/// <summary>An OAuth client as SCIM authentication needs it: its workspace and its live secrets with their expiry.</summary>
+public sealed record ScimOAuthClientFacts(Guid Id, Guid WorkspaceId, IReadOnlyDictionary<Guid, DateTime> SecretExpiries);
+
 /// <summary>
 /// Keeps what SCIM authentication and gating read from the database (credential by token hash, workspace facts
 /// by workspace and host) in memory, so an IdP's request costs no query before its handler runs (issue 6: those
@@ -30,6 +33,7 @@ public sealed class ScimAccessCache(TimeProvider time, IOptions<ScimAccessOption
 
     private readonly ConcurrentDictionary<string, Entry<ScimCredentialFacts>> credentials = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(Guid WorkspaceId, string Host), Entry<ScimWorkspaceFacts?>> workspaces = new();
+    private readonly ConcurrentDictionary<Guid, Entry<ScimOAuthClientFacts>> oauthClients = new();
     private readonly TimeSpan lifetime = TimeSpan.FromSeconds(Math.Max(0, options.Value.AccessCacheSeconds));
     private long generation;
 
@@ -41,7 +45,29 @@ public sealed class ScimAccessCache(TimeProvider time, IOptions<ScimAccessOption
         Interlocked.Increment(ref generation);
         credentials.Clear();
         workspaces.Clear();
+        oauthClients.Clear();
         metrics.RecordCacheInvalidation();
+    }
+
+    /// <summary>
+    /// The OAuth client an access token names, from memory or from <paramref name="load"/> (null for a deleted
+    /// client; not kept). Deleting the client or one of its secrets clears the cache, so its tokens stop at once.
+    /// </summary>
+    public async Task<ScimOAuthClientFacts?> GetOAuthClientAsync(Guid clientId, Func<Task<ScimOAuthClientFacts?>> load)
+    {
+        if (TryGet(oauthClients, clientId, out var cached))
+        {
+            return cached;
+        }
+
+        var started = Volatile.Read(ref generation);
+        var loaded = await load();
+        if (loaded is not null)
+        {
+            Store(oauthClients, clientId, loaded, started);
+        }
+
+        return loaded;
     }
 
     /// <summary>

@@ -7,13 +7,19 @@ namespace IdeaScale.Portal.Scim.Auth;
 
 /// <summary>
 /// Clears <see cref="ScimAccessCache"/> whenever a command writes one of the tables authentication and gating read
-/// (credentials, SCIM settings, SSO configurations, workspaces), and again when the transaction that wrote it
+/// (credentials, SCIM settings, SSO configurations, workspaces, OAuth clients, secrets and authorizations), and again when the transaction that wrote it
 /// commits. It sees every write made through any <see cref="PortalDbContext"/> of this process, SaveChanges and
 /// ExecuteUpdate/ExecuteDelete alike, so no code path that changes access can forget to invalidate.
 /// </summary>
 public sealed class ScimAccessInvalidator(ScimAccessCache cache) : DbCommandInterceptor, IDbTransactionInterceptor
 {
-    private static readonly string[] WatchedTables = ["\"ScimCredentials\"", "\"ScimSettings\"", "\"SsoConfigurations\"", "\"Workspaces\""];
+    private static readonly string[] WatchedTables =
+    [
+        "\"ScimCredentials\"", "\"ScimSettings\"", "\"SsoConfigurations\"", "\"Workspaces\"",
+        // OAuth clients, their secrets, OpenIddict applications and authorizations (Scim/Credentials); not
+        // OpenIddictTokens, written on every token issuance.
+        "\"ScimOAuthClients\"", "\"ScimOAuthSecrets\"", "\"OpenIddictApplications\"", "\"OpenIddictAuthorizations\"",
+    ];
 
     /// <summary>Transactions that wrote a watched table and have not committed yet.</summary>
     private readonly ConditionalWeakTable<DbTransaction, object> writers = [];

@@ -51,6 +51,13 @@ public static class DiscoveryEndpoints
             },
             new JsonObject
             {
+                ["type"] = "oauthbearertoken",
+                ["name"] = "OAuth 2.0 Bearer Token",
+                ["description"] = "An OAuth 2.0 access token (RFC 6750) of the workspace's client, from the token endpoint named by /.well-known/oauth-authorization-server (client credentials).",
+                ["specUri"] = "https://www.rfc-editor.org/rfc/rfc6750",
+            },
+            new JsonObject
+            {
                 ["type"] = "httpbasic",
                 ["name"] = "HTTP Basic",
                 ["description"] = "The workspace slug as user name and the SCIM secret token as password.",

@@ -36,7 +36,7 @@ public sealed record CredentialUse(
 }
 
 /// <summary>
-/// Records when each SCIM token was last used (time, IP, client, last success, last failure) without a database
+/// Records when each SCIM token and OAuth client was last used (time, IP, client, last success, last failure) without a database
 /// write per request: observations are coalesced in memory per credential and written in the background every
 /// <see cref="LastUseOptions.FlushInterval"/>, and once more on shutdown. The portal merges <see cref="Pending"/>
 /// so it never shows stale facts.
@@ -85,13 +85,24 @@ public sealed partial class ScimCredentialUsage(
                     continue;
                 }
 
-                await db.ScimCredentials.Where(c => c.Id == id).ExecuteUpdateAsync(s => s
+                var updated = await db.ScimCredentials.Where(c => c.Id == id).ExecuteUpdateAsync(s => s
                     .SetProperty(c => c.LastUsedAt, c => use.LastUsedAt)
                     .SetProperty(c => c.LastUsedIp, c => use.LastUsedIp)
                     .SetProperty(c => c.LastUsedUserAgent, c => use.LastUsedClient)
                     .SetProperty(c => c.LastSuccessAt, c => use.LastSuccessAt ?? c.LastSuccessAt)
                     .SetProperty(c => c.LastFailureAt, c => use.LastFailureAt ?? c.LastFailureAt)
                     .SetProperty(c => c.LastFailureStatus, c => use.LastFailureAt != null ? use.LastFailureStatus : c.LastFailureStatus), ct);
+                if (updated == 0)
+                {
+                    // Not a token: an OAuth client (Scim/Credentials) records its last use the same way.
+                    await db.ScimOAuthClients.Where(c => c.Id == id).ExecuteUpdateAsync(s => s
+                        .SetProperty(c => c.LastUsedAt, c => use.LastUsedAt)
+                        .SetProperty(c => c.LastUsedIp, c => use.LastUsedIp)
+                        .SetProperty(c => c.LastUsedClient, c => use.LastUsedClient)
+                        .SetProperty(c => c.LastSuccessAt, c => use.LastSuccessAt ?? c.LastSuccessAt)
+                        .SetProperty(c => c.LastFailureAt, c => use.LastFailureAt ?? c.LastFailureAt)
+                        .SetProperty(c => c.LastFailureStatus, c => use.LastFailureAt != null ? use.LastFailureStatus : c.LastFailureStatus), ct);
+                }
             }
         }
         finally

@@ -10,7 +10,14 @@ namespace IdeaScale.Portal.Tests.Components.Pages.ManageWorkspace;
 /// <summary>One app for the export tests, with hostile log rows added once.</summary>
 public sealed class ExportFixture : IDisposable
 {
-    public PortalFactory Factory { get; } = new(null, new Dictionary<string, string?> { ["Seed:DemoProvisioningLog"] = "true" });
+    // Every export test signs the same admin in on this one host, more often than the per-account and
+    // per-address sign-in limits allow; the limits themselves are tested in SignInLockoutTests.
+    public PortalFactory Factory { get; } = new(null, new Dictionary<string, string?>
+    {
+        ["Seed:DemoProvisioningLog"] = "true",
+        ["SignIn:Throttle:PerIp:PermitLimit"] = "0",
+        ["SignIn:Throttle:PerAccount:PermitLimit"] = "0",
+    });
 
     public void Dispose() => Factory.Dispose();
 }
