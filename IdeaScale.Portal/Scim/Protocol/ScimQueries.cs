@@ -2,7 +2,6 @@ using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Filtering;
 using IdeaScale.Portal.Scim.Schema;
 
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
 namespace IdeaScale.Portal.Scim.Protocol;
@@ -44,8 +43,7 @@ public static class ScimQueries
         {
             await db.SaveChangesAsync(ct);
         }
-        catch (DbUpdateException ex) when (ex is not DbUpdateConcurrencyException && ex.InnerException is SqliteException { SqliteErrorCode: 19 } sqlite
-            && sqlite.Message.Contains("UNIQUE", StringComparison.OrdinalIgnoreCase))
+        catch (DbUpdateException ex) when (PortalDatabase.IsUniqueViolation(ex))
         {
             throw ScimException.Uniqueness(uniquenessDetail);
         }
