@@ -94,15 +94,18 @@ public static class DataSetup
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
         await db.Database.MigrateAsync();
-        await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync();
 
         // The first key, created here under the lock, is the one every instance uses; without it, two instances
         // starting at once would each create one and could not read each other's tokens until their rings refresh.
+        // Before seeding: the seeder encrypts tokens inside its transaction, and the key ring writes on a connection
+        // of its own.
         var keys = app.Services.GetRequiredService<IKeyManager>();
         var now = app.Services.GetRequiredService<TimeProvider>().GetUtcNow();
         if (!keys.GetAllKeys().Any(k => !k.IsRevoked && k.ActivationDate <= now && k.ExpirationDate > now))
         {
             keys.CreateNewKey(now, now.AddDays(90));
         }
+
+        await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync();
     }
 }

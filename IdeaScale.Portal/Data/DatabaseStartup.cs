@@ -12,7 +12,7 @@ namespace IdeaScale.Portal.Data;
 /// does. The first creates the database, migrates, seeds and creates the first Data Protection key; the others wait,
 /// then find nothing left to do. The lock key is derived from the database name, so apps with other databases on the
 /// same server never wait for each other. A role that may not connect to <c>postgres</c> takes the same lock in the
-/// app's own database instead (which then must exist already). SQLite is one process per file: no lock.
+/// app's own database instead (which then must exist already). SQLite: an exclusive lock file next to the database.
 /// </summary>
 internal static partial class DatabaseStartup
 {
@@ -22,7 +22,7 @@ internal static partial class DatabaseStartup
     {
         if (!database.IsPostgreSql)
         {
-            return NoLock.Instance;
+            return await SqliteFileLockAsync(database, ct);
         }
 
         var target = new NpgsqlConnectionStringBuilder(database.ConnectionString);
@@ -105,6 +105,33 @@ internal static partial class DatabaseStartup
             {
                 // Closing the session releases the lock in any case.
                 await connection.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// SQLite: an exclusive lock on a file next to the database (flock, honoured across processes and within one),
+    /// so two processes started at once on a new file do not both create it. In-memory databases need none.
+    /// </summary>
+    private static async Task<IAsyncDisposable> SqliteFileLockAsync(PortalDatabase database, CancellationToken ct)
+    {
+        var source = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(database.ConnectionString).DataSource;
+        if (string.IsNullOrEmpty(source) || source == ":memory:" || source.StartsWith("file:", StringComparison.Ordinal))
+        {
+            return NoLock.Instance;
+        }
+
+        var path = source + ".startup-lock";
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50, ct);
             }
         }
     }

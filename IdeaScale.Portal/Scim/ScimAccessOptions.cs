@@ -31,6 +31,13 @@ public sealed class ScimRateLimitOptions
 
     /// <summary>Bucket size: how many requests a workspace may send at once after being idle.</summary>
     public int Burst { get; set; } = 100;
+
+    /// <summary>
+    /// How many app instances serve SCIM behind the load balancer. Each instance enforces its share (rate and burst
+    /// divided by this), so together they never admit more than the limit; traffic that is not spread evenly is limited
+    /// earlier, by at most (Instances - 1) / Instances of the limit.
+    /// </summary>
+    public int Instances { get; set; } = 1;
 }
 
 public sealed class ProvisioningLogOptions

@@ -19,14 +19,28 @@ namespace IdeaScale.Portal.Data.AccessChanges;
 /// statement before it commits. Because the row is updated (not inserted), concurrent changes queue on its row lock
 /// and the versions become visible in commit order.</item>
 /// <item>ExecuteUpdate/ExecuteDelete bypass the change tracker: a non-query command on one of the guarded tables (the
-/// model's table names) bumps after it runs (or before its transaction commits), unless it is tagged
-/// <see cref="NeutralTag"/> (the last-use bookkeeping on credentials, which changes no one's access).</item>
+/// model's table names) bumps after it runs (or before its transaction commits), unless it runs in a
+/// <see cref="NeutralScope"/> (the last-use bookkeeping on credentials, which changes no one's access).</item>
 /// </list>
 /// </summary>
 public sealed class AccessChangeInterceptor(AccessVersion version) : SaveChangesInterceptor, IDbTransactionInterceptor, IDbCommandInterceptor
 {
-    /// <summary>Tag (<c>TagWith</c>) of a bulk command on a guarded table that does not change access.</summary>
-    public const string NeutralTag = "access-neutral";
+    private static readonly AsyncLocal<bool> InNeutralScope = new();
+
+    /// <summary>
+    /// Bulk commands run inside this scope write guarded tables without changing anyone's access (the last-use
+    /// bookkeeping on credentials): they do not bump the version.
+    /// </summary>
+    public static IDisposable NeutralScope()
+    {
+        InNeutralScope.Value = true;
+        return new EndNeutral();
+    }
+
+    private sealed class EndNeutral : IDisposable
+    {
+        public void Dispose() => InNeutralScope.Value = false;
+    }
 
     private sealed class Pending
     {
@@ -200,9 +214,21 @@ public sealed class AccessChangeInterceptor(AccessVersion version) : SaveChanges
             return false;
         }
 
+        // Only data changes: INSERT/UPDATE/DELETE (migrations' DDL names the tables too), outside a neutral scope.
+        if (InNeutralScope.Value)
+        {
+            return false;
+        }
+
         var text = command.CommandText.AsSpan().TrimStart();
-        if (text.StartsWith("-- " + NeutralTag, StringComparison.Ordinal) || text.StartsWith("SELECT", StringComparison.OrdinalIgnoreCase)
-            || text.StartsWith("PRAGMA", StringComparison.OrdinalIgnoreCase))
+        while (text.StartsWith("--", StringComparison.Ordinal))
+        {
+            var end = text.IndexOf('\n');
+            text = end < 0 ? [] : text[(end + 1)..].TrimStart();
+        }
+
+        if (!(text.StartsWith("UPDATE", StringComparison.OrdinalIgnoreCase) || text.StartsWith("DELETE", StringComparison.OrdinalIgnoreCase)
+            || text.StartsWith("INSERT", StringComparison.OrdinalIgnoreCase)))
         {
             return false;
         }
