@@ -6,7 +6,7 @@ using IdeaScale.Benchmarks.Reference;
 // IdeaScale.Benchmarks <command>:
 //   load       the SCIM load benchmark (./bench.sh builds and runs this): app vs reference, writes results/<date>.md
 //   reference  the reference server alone (--port N --db path --token T)
-//   micro      BenchmarkDotNet micro-benchmarks (filter parser/translation, PATCH engine); BenchmarkDotNet args follow
+//   micro      BenchmarkDotNet micro-benchmarks (filter parser/translation, PATCH engine, SCIM meters); BenchmarkDotNet args follow
 return args.FirstOrDefault() switch
 {
     "load" => await LoadBenchmark.RunAsync(args[1..]),

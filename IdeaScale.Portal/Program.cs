@@ -1,6 +1,7 @@
 using IdeaScale.Portal.Components;
 using IdeaScale.Portal.Components.Pages.ManageWorkspace;
 using IdeaScale.Portal.Health;
+using IdeaScale.Portal.Observability;
 using IdeaScale.Portal.Scim;
 using IdeaScale.Portal.Workspaces;
 
@@ -13,6 +14,7 @@ builder.AddPortalData();
 builder.AddPortalIdentity();
 builder.AddRecentSignIn();
 builder.AddPortalHealth();
+builder.AddPortalObservability();
 builder.AddScim();
 builder.Services.AddScoped<ScimCredentials>();
 builder.Services.AddScoped<WorkspaceAccess>();

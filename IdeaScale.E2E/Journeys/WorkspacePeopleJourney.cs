@@ -53,6 +53,41 @@ public sealed class WorkspacePeopleJourney(PortalAppHost host)
         await page.Context.CloseAsync();
     }
 
+    /// <summary>Issue 11 item 13: a manager reference that is no user of the workspace (Okta sends a username) is shown as unresolved.</summary>
+    [Fact]
+    public async Task Admin_OpensMemberWithUnresolvedManager_SeesTheReferenceAsUnresolved()
+    {
+        using (var scim = new HttpClient { BaseAddress = new Uri(host.BaseUrl + "/") })
+        {
+            scim.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", PortalAppHost.IdesToken);
+            var found = System.Text.Json.Nodes.JsonNode.Parse(await scim.GetStringAsync(
+                "scim/v2/Users?filter=" + Uri.EscapeDataString("userName eq \"ada.lovelace@ides.example\"")))!;
+            var id = found["Resources"]![0]!["id"]!.GetValue<string>();
+            using var patch = new HttpRequestMessage(HttpMethod.Patch, $"scim/v2/Users/{id}")
+            {
+                Content = new StringContent(
+                    """{"Operations":[{"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":"okta.boss@ides.example"}]}""",
+                    System.Text.Encoding.UTF8, "application/scim+json"),
+            };
+            using var patched = await scim.SendAsync(patch);
+            Assert.Equal(System.Net.HttpStatusCode.OK, patched.StatusCode);
+        }
+
+        var page = await host.NewPageAsync();
+        await new LoginPage(page).SignInAsync("admin@ides.example", PortalAppHost.AdminPassword);
+        await page.GotoAsync("/workspaces/ides/manage/members");
+        await LoginPage.WaitForCircuitAsync(page);
+        await page.GetByRole(AriaRole.Textbox, new() { Name = "Search members" }).FillAsync("lovelace");
+        await Assertions.Expect(page.GetByTestId("members-table").Locator("tbody tr")).ToHaveCountAsync(1);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show details of ada.lovelace@ides.example" }).ClickAsync();
+
+        var detail = page.GetByTestId("member-detail");
+        await Assertions.Expect(detail.Locator("tr[data-path='manager.value'] td")).ToHaveTextAsync("unresolved: okta.boss@ides.example");
+        await Assertions.Expect(detail.Locator("tr[data-path='manager.displayName']")).ToHaveCountAsync(0);
+        await PortalAppHost.ScreenshotAsync(page, "members-detail-unresolved-manager");
+        await page.Context.CloseAsync();
+    }
+
     [Fact]
     public async Task AdminOfIdes_OpensAcmeMembers_SeesNoAcmeData()
     {

@@ -24,6 +24,7 @@ public class PortalFactory : WebApplicationFactory<Program>
     public const string AcmeToken = "iscim_test-acme-0123456789abcdefghijklmnopqrstuvwxyzABCD";
 
     private readonly Dictionary<string, string?> settings;
+    private bool kestrel;
 
     public PortalFactory() : this(null, null)
     {
@@ -69,6 +70,28 @@ public class PortalFactory : WebApplicationFactory<Program>
         ? $"{PostgresServer};Database={"portal_" + Path.GetFileName(DataDirectory).Replace('-', '_').ToLowerInvariant()}"
         : $"Data Source={DatabasePath}";
     public LogCapture Logs { get; } = new();
+
+    /// <summary>
+    /// A client for the app served by Kestrel on a loopback port (real HTTP, real sockets); the first call starts
+    /// the server, so call it before anything else uses the factory.
+    /// </summary>
+    public HttpClient CreateLoopbackClient(string? bearer = null)
+    {
+        if (!kestrel)
+        {
+            UseKestrel(0);
+            StartServer();
+            kestrel = true;
+        }
+
+        var client = new HttpClient { BaseAddress = ClientOptions.BaseAddress };
+        if (bearer is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
+        }
+
+        return client;
+    }
 
     /// <summary>SQLite's plan for one statement on this app's database (parameters left unbound: the plan does not depend on their values).</summary>
     public async Task<string> QueryPlanAsync(string sql)

@@ -13,14 +13,17 @@ namespace IdeaScale.Portal.Tests.Scim;
 /// The real app on a real SQLite file for SCIM resource tests: rate limiting off (tests send bursts), and EF Core
 /// command logging on, so tests can assert which SQL ran (e.g. that a group's members were not loaded).
 /// </summary>
-public sealed class ScimFactory() : PortalFactory(null, new Dictionary<string, string?>
-{
-    ["Scim:RateLimit:RequestsPerSecond"] = "0",
-    ["Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command"] = "Information",
-    ["Logging:LogLevel:IdeaScale.Portal.Data.ReadSessions"] = "Debug",
-})
+public sealed class ScimFactory() : PortalFactory(null, Settings())
 {
     public const string IdesBase = "http://ides.localhost:5080/scim/v2";
+
+    /// <summary>The SCIM test settings (also used by <see cref="KestrelScimFactory"/>).</summary>
+    internal static Dictionary<string, string?> Settings() => new()
+    {
+        ["Scim:RateLimit:RequestsPerSecond"] = "0",
+        ["Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command"] = "Information",
+        ["Logging:LogLevel:IdeaScale.Portal.Data.ReadSessions"] = "Debug",
+    };
 
     public HttpClient Scim(string token = IdesToken)
     {
@@ -44,6 +47,30 @@ public sealed class ScimFactory() : PortalFactory(null, new Dictionary<string, s
     public IReadOnlyList<string> SqlSince(int mark) =>
         Logs.Lines.Skip(mark).Where(l => l.Contains("Executed DbCommand", StringComparison.Ordinal)
             || l.Contains("Executed prepared read command", StringComparison.Ordinal)).ToList();
+}
+
+/// <summary>
+/// The same app and settings as <see cref="ScimFactory"/>, served by Kestrel on a loopback port: requests cross real
+/// sockets and Kestrel's HTTP/1.1 parser (percent-decoding, request limits, connection handling), as an IdP's do.
+/// </summary>
+public sealed class KestrelScimFactory() : PortalFactory(null, ScimFactory.Settings())
+{
+    /// <summary>A real HTTP client for the server, with the workspace token (the first call starts the server).</summary>
+    public HttpClient Scim(string token = IdesToken) => CreateLoopbackClient(token);
+
+    /// <summary>An absolute URL sent exactly as written: no escaping or unescaping of the path and query.</summary>
+    public Uri RawUrl(string pathAndQuery)
+    {
+        using var client = CreateLoopbackClient();
+        return new(client.BaseAddress!.GetLeftPart(UriPartial.Authority) + pathAndQuery, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+    }
+
+    public async Task<T> WithDbAsync<T>(Func<PortalDbContext, Task<T>> action)
+    {
+        CreateLoopbackClient().Dispose(); // the server (and so Services) is Kestrel's, whatever runs first
+        await using var scope = Services.CreateAsyncScope();
+        return await action(scope.ServiceProvider.GetRequiredService<PortalDbContext>());
+    }
 }
 
 /// <summary>Sending SCIM requests and reading SCIM responses.</summary>

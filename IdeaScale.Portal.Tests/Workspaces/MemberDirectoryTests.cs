@@ -113,6 +113,35 @@ public sealed partial class MemberDirectoryTests : IDisposable
             first.Items.Concat(second.Items).Select(m => m.UserName));
     }
 
+    /// <summary>Issue 11 item 13: a manager reference that is no user of the workspace is shown as such, as sent.</summary>
+    [Fact]
+    public async Task MemberAsync_ManagerReferences_ShowsLinkedManagerAndUnresolvedValueAsSuch()
+    {
+        const string enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        var workspaceId = (await Directory.WorkspaceIdAsync("ides"))!.Value;
+        using var scim = factory.CreateClient();
+        scim.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", PortalFactory.IdesToken);
+        async Task<Guid> CreateAsync(string json)
+        {
+            using var response = await scim.PostAsync("/scim/v2/Users", new StringContent(json, System.Text.Encoding.UTF8, "application/scim+json"));
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, text);
+            return Guid.Parse(System.Text.Json.Nodes.JsonNode.Parse(text)!["id"]!.GetValue<string>());
+        }
+
+        var boss = await CreateAsync("""{"userName":"drawer.boss@ides.example","displayName":"Drawer Boss"}""");
+        var linked = await CreateAsync($$"""{"userName":"drawer.linked@ides.example","{{enterprise}}":{"manager":{"value":"{{boss}}"} } }""");
+        var unresolved = await CreateAsync($$"""{"userName":"drawer.unresolved@ides.example","{{enterprise}}":{"manager":{"value":"okta.boss@ides.example"} } }""");
+
+        IReadOnlyList<AttributeLine> ManagerLines(MemberDetail detail) =>
+            detail.Sections.Single(s => s.SchemaId == enterprise).Lines.Where(l => l.Path.StartsWith("manager", StringComparison.Ordinal)).ToList();
+        var linkedLines = ManagerLines((await Directory.MemberAsync(workspaceId, linked))!);
+        Assert.Equal(boss.ToString(), linkedLines.Single(l => l.Path == "manager.value").Value);
+        Assert.Equal("Drawer Boss", linkedLines.Single(l => l.Path == "manager.displayName").Value);
+        var unresolvedLines = ManagerLines((await Directory.MemberAsync(workspaceId, unresolved))!);
+        Assert.Equal([new AttributeLine("manager.value", "unresolved: okta.boss@ides.example")], unresolvedLines);
+    }
+
     public void Dispose() => factory.Dispose();
 
     private int CommandCount() => factory.Logs.Lines.Count(l => l.Contains("Executed DbCommand", StringComparison.Ordinal));

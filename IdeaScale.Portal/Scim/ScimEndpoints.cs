@@ -64,15 +64,29 @@ public static class ScimEndpoints
 
     /// <summary>
     /// POST /.search at the root (RFC 7644 §3.4.3): users first, then groups, paged over the concatenation.
-    /// A filter naming an attribute only one type has matches nothing of the other type.
+    /// A filter naming an attribute only one type has matches nothing of the other type. An attributes or
+    /// excludedAttributes entry must name an attribute of some type; each type applies the entries it has.
     /// </summary>
     private static async Task<IResult> SearchAll(HttpContext context, PortalDbContext db, UserReader reader, ScimTenant tenant, IConfiguration configuration)
     {
         var ct = context.RequestAborted;
-        var query = ScimRequest.FromSearch(await ScimRequest.ReadAsync<SearchRequest>(context.Request), ScimRequest.MaxResults(configuration));
+        var search = ScimRequest.FromSearch(await ScimRequest.ReadAsync<SearchRequest>(context.Request), ScimRequest.MaxResults(configuration));
+        AttributeSelection.CheckKnownToAny(Schema.ScimRegistry.ResourceTypes, AttributeSelection.AttributesParameter, search.Attributes);
+        AttributeSelection.CheckKnownToAny(Schema.ScimRegistry.ResourceTypes, AttributeSelection.ExcludedAttributesParameter, search.ExcludedAttributes);
+        ListQuery For(Schema.ScimResourceType type) => search with
+        {
+            Attributes = AttributeSelection.KnownTo(type, search.Attributes),
+            ExcludedAttributes = AttributeSelection.KnownTo(type, search.ExcludedAttributes),
+        };
+
+        var query = For(Schema.ScimRegistry.UserType);
         var users = await TryQueryAsync(() => UserEndpoints.QueryAsync(query, context.RequestServices, reader, tenant, ct));
         var userTotal = users?.Total ?? 0;
-        var groupQuery = query with { StartIndex = Math.Max(1, query.StartIndex - userTotal), Count = query.Count - (users?.Resources.Count ?? 0) };
+        var groupQuery = For(Schema.ScimRegistry.GroupType) with
+        {
+            StartIndex = Math.Max(1, search.StartIndex - userTotal),
+            Count = search.Count - (users?.Resources.Count ?? 0),
+        };
         var groups = await TryQueryAsync(() => GroupEndpoints.QueryAsync(groupQuery, db, tenant, ct));
         if (users is null && groups is null)
         {
@@ -81,7 +95,7 @@ public static class ScimEndpoints
         }
 
         var resources = (users?.Resources ?? []).Concat(groups?.Resources ?? []).ToList();
-        return ScimResult.Ok(new ListResponse(userTotal + (groups?.Total ?? 0), query.StartIndex, resources.Count, resources));
+        return ScimResult.Ok(new ListResponse(userTotal + (groups?.Total ?? 0), search.StartIndex, resources.Count, resources));
     }
 
     private static async Task<(int Total, List<System.Text.Json.Nodes.JsonObject> Resources)?> TryQueryAsync(

@@ -66,13 +66,20 @@ internal static class MemberAttributes
 
                 break;
             case Storage.Manager:
-                if (manager is null)
+                if (member.ManagerValue is null)
                 {
                     yield return new AttributeLine(path, null);
                     break;
                 }
 
-                yield return new AttributeLine($"{path}.value", manager.Id.ToString());
+                if (manager is null)
+                {
+                    // Kept as the IdP sent it, but not a user of this workspace (a username, an employee id, a deleted user).
+                    yield return new AttributeLine($"{path}.value", $"unresolved: {member.ManagerValue}");
+                    break;
+                }
+
+                yield return new AttributeLine($"{path}.value", member.ManagerValue);
                 yield return new AttributeLine($"{path}.$ref", location[..location.LastIndexOf('/')] + "/" + manager.Id);
                 yield return new AttributeLine($"{path}.displayName", manager.DisplayName ?? manager.UserName);
                 break;

@@ -166,11 +166,26 @@ public sealed class WorkspaceIsolationTests : IClassFixture<WorkspaceIsolationTe
         Assert.Equal(0, sneaky["totalResults"]!.GetValue<int>());
     }
 
+    /// <summary>
+    /// Another workspace's user id as manager is kept as sent but never linked: no $ref, no displayName, nothing of
+    /// ides in acme's answer (issue 11 item 13: a reference that is not a user of this workspace never fails the write).
+    /// </summary>
     [Fact]
-    public async Task Manager_ReferencingAnotherWorkspacesUser_Returns400InvalidValue()
+    public async Task Manager_ReferencingAnotherWorkspacesUser_IsKeptUnresolvedAndLeaksNothing()
     {
-        await AssertInvalidValueAsync(HttpMethod.Patch, $"scim/v2/Users/{w.AcmeUserId}",
-            $$"""{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":"{{w.IdesUserId}}"}]}""");
+        var acmeUser = (await SendAsync(w.Acme, HttpMethod.Post, "scim/v2/Users", User("managed.across@acme.example"), HttpStatusCode.Created))["id"]!.GetValue<string>();
+
+        var patched = await SendAsync(w.Acme, HttpMethod.Patch, $"scim/v2/Users/{acmeUser}",
+            $$"""{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":"{{w.IdesUserId}}"}]}""",
+            HttpStatusCode.OK);
+
+        Assert.Equal($$"""{"value":"{{w.IdesUserId}}"}""", patched["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]!["manager"]!.ToJsonString());
+        Assert.DoesNotContain("ides.example", patched.ToJsonString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Ada", patched.ToJsonString(), StringComparison.Ordinal);
+        var linked = await w.Factory.WithDbAsync(db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(
+            db.Members.Where(m => m.Id == Guid.Parse(acmeUser)).Select(m => m.ManagerId)));
+        Assert.Null(linked);
+        Assert.Equal(HttpStatusCode.NoContent, (await w.Acme.SendAsync(Request(HttpMethod.Delete, $"scim/v2/Users/{acmeUser}", null))).StatusCode);
     }
 
     private async Task AssertInvalidValueAsync(HttpMethod method, string path, string body)

@@ -64,6 +64,7 @@ public sealed class FilterDatabase : IAsyncLifetime, IDisposable
             ExternalId = "ext-bob",
             DisplayName = "Bob 100% Jones",
             Active = false,
+            ManagerValue = alice.Id.ToString(),
             ManagerId = alice.Id,
             Department = "Sales",
             Values =
@@ -80,6 +81,7 @@ public sealed class FilterDatabase : IAsyncLifetime, IDisposable
             UserName = "carol",
             DisplayName = "carol",
             Title = "",
+            ManagerValue = alice.Id.ToString(),
             ManagerId = alice.Id,
             Values = [new MemberValue { Kind = MemberValueKind.Email, Type = "home", Value = "carol@home.test", Ordinal = 0 }],
         };

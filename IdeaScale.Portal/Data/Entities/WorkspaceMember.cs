@@ -55,6 +55,16 @@ public sealed class WorkspaceMember : IScimResource
     public string? Organization { get; set; }
     public string? Division { get; set; }
     public string? Department { get; set; }
+    /// <summary>
+    /// The enterprise manager reference exactly as the IdP sent it (manager.value): usually the manager's id, but
+    /// Okta often sends a username or employee id, and Entra may send the id of a user deleted here. Null: no manager.
+    /// </summary>
+    public string? ManagerValue { get; set; }
+
+    /// <summary>
+    /// The user <see cref="ManagerValue"/> names, when it is the id of another user of the workspace (linked on
+    /// write); null when the reference is unresolved. Deleting that user unlinks it and keeps the reference.
+    /// </summary>
     public Guid? ManagerId { get; set; }
     public WorkspaceMember? Manager { get; set; }
 

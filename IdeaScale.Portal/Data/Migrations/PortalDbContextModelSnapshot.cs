@@ -508,6 +508,9 @@ namespace IdeaScale.Portal.Data.Migrations
                     b.Property<Guid?>("ManagerId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ManagerValue")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("MiddleName")
                         .HasColumnType("TEXT");
 

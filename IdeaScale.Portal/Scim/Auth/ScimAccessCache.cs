@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 
 using IdeaScale.Portal.Data.AccessChanges;
+using IdeaScale.Portal.Observability;
 
 using Microsoft.Extensions.Options;
 
@@ -23,7 +24,8 @@ public sealed record ScimCredentialFacts(Guid Id, Guid WorkspaceId, string Token
 /// <see cref="ScimAccessOptions.AccessCacheSeconds"/>, which only bounds writes made outside the app (by hand in
 /// SQL); a credential's grace expiry is checked on every use.
 /// </para>
-/// Unknown tokens are never cached, so guessing cannot fill memory.
+/// Unknown tokens are never cached, so guessing cannot fill memory. Hits, misses and clears are counted in
+/// <see cref="ScimMetrics"/>.
 /// </summary>
 public sealed class ScimAccessCache
 {
@@ -33,11 +35,13 @@ public sealed class ScimAccessCache
     private readonly ConcurrentDictionary<(Guid WorkspaceId, string Host), Entry<ScimWorkspaceFacts?>> workspaces = new();
     private readonly TimeProvider time;
     private readonly TimeSpan lifetime;
+    private readonly ScimMetrics metrics;
     private long generation;
 
-    public ScimAccessCache(TimeProvider time, IOptions<ScimAccessOptions> options, AccessVersion version)
+    public ScimAccessCache(TimeProvider time, IOptions<ScimAccessOptions> options, ScimMetrics metrics, AccessVersion version)
     {
         this.time = time;
+        this.metrics = metrics;
         lifetime = TimeSpan.FromSeconds(Math.Max(0, options.Value.AccessCacheSeconds));
         version.Changed += Invalidate;
     }
@@ -50,6 +54,7 @@ public sealed class ScimAccessCache
         Interlocked.Increment(ref generation);
         credentials.Clear();
         workspaces.Clear();
+        metrics.RecordCacheInvalidation();
     }
 
     /// <summary>
@@ -59,7 +64,9 @@ public sealed class ScimAccessCache
     public async Task<ScimCredentialFacts?> GetCredentialAsync(string tokenHash, Func<Task<ScimCredentialFacts?>> load)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        if (TryGet(credentials, tokenHash, out var cached))
+        var hit = TryGet(credentials, tokenHash, out var cached);
+        metrics.RecordCacheLookup("credential", hit);
+        if (hit)
         {
             if (cached.ExpiresAt is not { } expires || expires > now)
             {
@@ -84,7 +91,9 @@ public sealed class ScimAccessCache
     public async Task<ScimWorkspaceFacts?> GetWorkspaceAsync(Guid workspaceId, string host, Func<Task<ScimWorkspaceFacts?>> load)
     {
         var key = (workspaceId, host);
-        if (TryGet(workspaces, key, out var cached))
+        var hit = TryGet(workspaces, key, out var cached);
+        metrics.RecordCacheLookup("workspace", hit);
+        if (hit)
         {
             return cached;
         }

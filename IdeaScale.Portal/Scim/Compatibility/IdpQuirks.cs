@@ -41,13 +41,65 @@ public static class IdpQuirks
             return value;
         }
 
-        return value switch
+        var manager = value switch
         {
             JsonValue v when v.GetValueKind() == JsonValueKind.String => new JsonObject { ["value"] = v.GetValue<string>() },
             JsonArray { Count: 0 } => null,
             JsonArray { Count: 1 } a => a[0]?.DeepClone(),
             _ => value,
         };
+
+        // OktaManagerValueNotAnId: an employee id mapped from a numeric profile field arrives as a JSON number.
+        if (manager is JsonObject { } reference && reference["value"] is JsonValue number && number.GetValueKind() == JsonValueKind.Number)
+        {
+            reference = (JsonObject)reference.DeepClone();
+            reference["value"] = number.ToJsonString();
+            return reference;
+        }
+
+        return manager;
+    }
+
+    /// <summary>
+    /// OktaManagerValueNotAnId: Okta commonly maps <c>manager.value</c> to the manager's username or employee id, not
+    /// to a SCIM id. EntraDeletedManager: Entra keeps sending the id of a manager we deleted (or that it never
+    /// provisioned here). RFC 7643 §4.3 calls <c>value</c> "the id of the SCIM resource representing the User's
+    /// manager"; we keep whatever is sent as the reference (returned as sent, filterable with
+    /// <c>manager.value eq "…"</c>), link it when it is the id of another user of the workspace (then
+    /// <c>displayName</c> and <c>$ref</c> are answered), and never fail the user's write because of it. An empty
+    /// value is no manager. See <see cref="Users.UserMapper"/>; replay tests Okta/manager-reference.json and
+    /// EntraId/deleted-manager.json.
+    /// </summary>
+    public const string ManagerValueNotAnId = "OktaManagerValueNotAnId";
+
+    /// <inheritdoc cref="ManagerValueNotAnId"/>
+    public const string DeletedManager = "EntraDeletedManager";
+
+    /// <summary>
+    /// MicrosoftValueFilterInAttributeNames: Microsoft's SCIM validator (and its Postman collection) names attributes
+    /// in <c>attributes</c> / <c>excludedAttributes</c> with a value filter, e.g. <c>emails[type eq "work"].display</c>;
+    /// RFC 7644 §3.10 attribute notation has no filter. We take <c>attr[filter].sub</c> as naming <c>attr.sub</c>
+    /// (the whole attribute: a selection does not filter values). Returns null when the brackets do not close.
+    /// Replay test EntraId/validator-attributes.json.
+    /// </summary>
+    public static string? WithoutValueFilter(string entry)
+    {
+        var open = entry.IndexOf('[', StringComparison.Ordinal);
+        if (open < 0)
+        {
+            return entry.Contains(']', StringComparison.Ordinal) ? null : entry;
+        }
+
+        var close = entry.LastIndexOf(']');
+        if (close < open || open == 0)
+        {
+            return null;
+        }
+
+        var rest = entry[(close + 1)..];
+        return rest.Length == 0 || (rest[0] == '.' && !rest.Contains('[', StringComparison.Ordinal) && !rest.Contains(']', StringComparison.Ordinal))
+            ? entry[..open] + rest
+            : null;
     }
 
     /// <summary>

@@ -15,4 +15,10 @@ public sealed record ScimError(
 
     [JsonPropertyName("status")]
     public string Status => StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The longest detail written; a longer one (echoing a long input) is cut.</summary>
+    public const int MaxDetailLength = 500;
+
+    /// <summary>Client input quoted in a detail, cut to <paramref name="max"/> characters so the answer stays small.</summary>
+    public static string Excerpt(string text, int max = 100) => text.Length <= max ? text : string.Concat(text.AsSpan(0, max), "…");
 }

@@ -18,6 +18,7 @@ public sealed partial class ScimErrorHandling(RequestDelegate next, ILogger<Scim
     {
         try
         {
+            ScimRequest.CheckTarget(context.Request);
             await next(context);
             if (context.Response is { HasStarted: false, StatusCode: >= 400 } && context.Response.ContentLength is null
                 && context.Response.ContentType is null)
@@ -70,11 +71,17 @@ public sealed partial class ScimErrorHandling(RequestDelegate next, ILogger<Scim
 
         context.Response.Clear();
         context.Response.StatusCode = error.StatusCode;
-        context.Items[WrittenErrorKey] = error;
         foreach (var (name, values) in headers ?? [])
         {
             context.Response.Headers[name] = values;
         }
+
+        if (error.Detail.Length > ScimError.MaxDetailLength)
+        {
+            error = error with { Detail = ScimError.Excerpt(error.Detail, ScimError.MaxDetailLength) };
+        }
+
+        context.Items[WrittenErrorKey] = error;
 
         context.Response.ContentType = ScimConstants.MediaType;
         var feature = context.Features.Get<IHttpResponseBodyFeature>();

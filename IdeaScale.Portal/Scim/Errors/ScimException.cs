@@ -27,7 +27,7 @@ public sealed class ScimException(int status, string? scimType, string detail) :
     public string? ScimType { get; } = scimType;
     public string Detail { get; } = detail;
 
-    /// <summary>Response headers that belong to this error (WWW-Authenticate on 401, Retry-After on 429).</summary>
+    /// <summary>Response headers that belong to this error (WWW-Authenticate on 401, Retry-After on 429 and 503).</summary>
     public IDictionary<string, string[]> Headers { get; } = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase);
 
     public ScimError ToError() => new(Status, ScimType, Detail);
@@ -56,4 +56,5 @@ public sealed class ScimException(int status, string? scimType, string detail) :
     public static ScimException Unauthorized(string detail) => new((int)HttpStatusCode.Unauthorized, null, detail);
     public static ScimException Forbidden(string detail) => new((int)HttpStatusCode.Forbidden, null, detail);
     public static ScimException TooManyRequests(string detail) => new((int)HttpStatusCode.TooManyRequests, null, detail);
+    public static ScimException ServiceUnavailable(string detail) => new((int)HttpStatusCode.ServiceUnavailable, null, detail);
 }

@@ -77,6 +77,7 @@ public static class GroupEndpoints
     public static async Task<IResult> CreateGroup(HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log, TimeProvider time)
     {
         var ct = context.RequestAborted;
+        _ = Selection(context.Request.Query); // a bad attributes parameter fails before anything is written
         var body = ScimValues.Canonicalize(await ScimRequest.ReadObjectAsync(context.Request), Type);
         var group = new WorkspaceGroup { WorkspaceId = tenant.WorkspaceId, DisplayName = "" };
         GroupMapper.Write(body, group);
@@ -116,7 +117,8 @@ public static class GroupEndpoints
     /// Load (without members), apply, write columns, apply membership deltas in SQL, save once, in one transaction.
     /// The transaction starts before the load (SQLite: BEGIN IMMEDIATE takes the write lock; PostgreSQL: the group's row
     /// lock, taken first), so concurrent PATCHes of one group (an IdP pushing membership changes in parallel, on any
-    /// instance) queue instead of failing the version check.
+    /// instance) queue instead of failing the version check; see <see cref="ETags.ConcurrentChange"/> for what a lost
+    /// check answers.
     /// </summary>
     private static async Task<IResult> UpdateAsync(
         string id, HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log, TimeProvider time,
@@ -124,6 +126,7 @@ public static class GroupEndpoints
     {
         var ct = context.RequestAborted;
         var groupId = ScimQueries.ParseId(id, Type.Name);
+        _ = Selection(context.Request.Query); // a bad attributes parameter fails before anything is written
         for (var attempt = 0; ; attempt++)
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
@@ -171,7 +174,7 @@ public static class GroupEndpoints
             }
             catch (DbUpdateConcurrencyException)
             {
-                throw ScimException.PreconditionFailed("The resource was changed by another request.");
+                throw ETags.ConcurrentChange(context.Request);
             }
 
             log.Record(onlyMembers ? ProvisioningOperation.MembershipChange : ProvisioningOperation.Update, Type.Name, group.Id.ToString(), summary + Members(writer));
@@ -228,14 +231,16 @@ public static class GroupEndpoints
 
     private static async Task<IResult> RespondAsync(WorkspaceGroup group, HttpContext context, PortalDbContext db, ScimTenant tenant, int status)
     {
-        var query = context.Request.Query;
-        var selection = AttributeSelection.Parse(Type, query.TryGetValue("attributes", out var a) ? a.ToString() : null,
-            query.TryGetValue("excludedAttributes", out var e) ? e.ToString() : null);
+        var selection = Selection(context.Request.Query);
         var members = selection.Includes(MembersAttribute) ? (await GroupMapper.LoadMembersAsync(db, [group.Id], context.RequestAborted))[group.Id].ToList() : null;
         var resource = selection.Apply(GroupMapper.ToJson(group, members, tenant.BaseUrl));
         var location = status == StatusCodes.Status201Created ? resource["meta"]!["location"]!.GetValue<string>() : null;
         return ScimResult.Resource(resource, group.Version, status, location);
     }
+
+    private static AttributeSelection Selection(IQueryCollection query) =>
+        AttributeSelection.Parse(Type, query.TryGetValue(AttributeSelection.AttributesParameter, out var a) ? a.ToString() : null,
+            query.TryGetValue(AttributeSelection.ExcludedAttributesParameter, out var e) ? e.ToString() : null);
 
     private static async Task CheckUniqueAsync(PortalDbContext db, WorkspaceGroup group, CancellationToken ct)
     {
@@ -248,5 +253,5 @@ public static class GroupEndpoints
 
     private static string UniquenessDetail(WorkspaceGroup group) => $"A group with displayName '{group.DisplayName}' already exists in this workspace.";
 
-    private static ScimException NotFound(string id) => ScimException.NotFound($"Group '{id}' was not found.");
+    private static ScimException NotFound(string id) => ScimException.NotFound($"Group '{ScimError.Excerpt(id)}' was not found.");
 }

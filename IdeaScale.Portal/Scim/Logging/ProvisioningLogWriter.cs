@@ -1,5 +1,7 @@
 using System.Threading.Channels;
 
+using IdeaScale.Portal.Observability;
+
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
@@ -15,7 +17,8 @@ namespace IdeaScale.Portal.Scim.Logging;
 /// <see cref="ProvisioningLogOptions.BatchSize"/> rows are queued), so a burst of requests costs one write, not one
 /// per request. A batch is one transaction of one prepared INSERT rebound per row (<see cref="InsertStatement"/>).
 /// <see cref="FlushAsync"/> returns once everything enqueued before it is in the database, without waiting for the
-/// window; shutdown drains the queue.
+/// window; shutdown drains the queue. The queue length and the rows given up on are published in
+/// <see cref="ScimMetrics"/>.
 /// </summary>
 public sealed partial class ProvisioningLogWriter : BackgroundService
 {
@@ -25,14 +28,17 @@ public sealed partial class ProvisioningLogWriter : BackgroundService
     private readonly int batchSize;
     private readonly TimeSpan window;
     private readonly ILogger<ProvisioningLogWriter> logger;
+    private readonly ScimMetrics metrics;
     private InsertStatement? insert;
 
     public ProvisioningLogWriter(
-        IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time, IOptions<ScimAccessOptions> options, ILogger<ProvisioningLogWriter> logger)
+        IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time, IOptions<ScimAccessOptions> options, ScimMetrics metrics,
+        ILogger<ProvisioningLogWriter> logger)
     {
         this.dbFactory = dbFactory;
         this.time = time;
         this.logger = logger;
+        this.metrics = metrics;
         var o = options.Value.ProvisioningLog;
         batchSize = Math.Max(1, o.BatchSize);
         window = o.BatchWindow > TimeSpan.Zero ? o.BatchWindow : TimeSpan.Zero;
@@ -41,6 +47,7 @@ public sealed partial class ProvisioningLogWriter : BackgroundService
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
         });
+        metrics.ObserveProvisioningLogQueue(() => channel.Reader.Count);
     }
 
     private abstract record Item;
@@ -60,6 +67,7 @@ public sealed partial class ProvisioningLogWriter : BackgroundService
         catch (ChannelClosedException)
         {
             LogDroppedAfterShutdown(logger);
+            metrics.RecordLogDropped(1, "after_shutdown");
         }
     }
 
@@ -155,6 +163,7 @@ public sealed partial class ProvisioningLogWriter : BackgroundService
 #pragma warning restore CA1031
         {
             LogBatchFailed(logger, ex, batch.Count);
+            metrics.RecordLogDropped(batch.Count, "write_failed");
         }
     }
 

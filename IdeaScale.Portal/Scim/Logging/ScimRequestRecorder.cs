@@ -1,3 +1,4 @@
+using IdeaScale.Portal.Observability;
 using IdeaScale.Portal.Scim.Auth;
 using IdeaScale.Portal.Scim.Errors;
 
@@ -12,10 +13,12 @@ namespace IdeaScale.Portal.Scim.Logging;
 /// and the token's last use through <see cref="ScimCredentialUsage"/>; neither writes to the database on the
 /// request path. The path is recorded without its query string, so nothing sent in a URL is stored.
 /// Scim:ProvisioningLog:Enabled and Scim:LastUse:Enabled (both on by default) switch either off, for the benchmark's
-/// overhead figure.
+/// overhead figure. When something listens to <see cref="ScimMetrics"/>, the same operation, status and scimType
+/// (and the measured duration) are recorded there too.
 /// </summary>
 public sealed class ScimRequestRecorder(
-    RequestDelegate next, ProvisioningLogWriter writer, ScimCredentialUsage usage, TimeProvider time, IOptions<ScimAccessOptions> options)
+    RequestDelegate next, ProvisioningLogWriter writer, ScimCredentialUsage usage, ScimMetrics metrics, TimeProvider time,
+    IOptions<ScimAccessOptions> options)
 {
     private readonly bool logEnabled = options.Value.ProvisioningLog.Enabled;
     private readonly bool lastUseEnabled = options.Value.LastUse.Enabled;
@@ -24,7 +27,8 @@ public sealed class ScimRequestRecorder(
 
     public async Task InvokeAsync(HttpContext context, ScimTenant tenant, ScimRequestLog log)
     {
-        if (!logEnabled && !lastUseEnabled)
+        var measured = metrics.RequestsObserved;
+        if (!logEnabled && !lastUseEnabled && !measured)
         {
             await next(context);
             return;
@@ -41,11 +45,11 @@ public sealed class ScimRequestRecorder(
         finally
         {
             var status = failed && !context.Response.HasStarted ? StatusCodes.Status500InternalServerError : context.Response.StatusCode;
-            await RecordAsync(context, tenant, log, at, (int)time.GetElapsedTime(started).TotalMilliseconds, status);
+            await RecordAsync(context, tenant, log, at, time.GetElapsedTime(started), status, measured);
         }
     }
 
-    private async Task RecordAsync(HttpContext context, ScimTenant tenant, ScimRequestLog log, DateTime at, int durationMs, int status)
+    private async Task RecordAsync(HttpContext context, ScimTenant tenant, ScimRequestLog log, DateTime at, TimeSpan elapsed, int status, bool measured)
     {
         var request = context.Request;
         var client = tenant.IsResolved && tenant.Client.Length > 0 ? tenant.Client : ScimClients.Describe(request);
@@ -55,29 +59,41 @@ public sealed class ScimRequestRecorder(
             usage.Record(tenant.CredentialId, at, ip, client, status);
         }
 
+        if (!logEnabled && !measured)
+        {
+            return;
+        }
+
+        var (resourceType, resourceId, inferred) = Infer(request.Method, request.Path, status);
+        var operation = status == StatusCodes.Status401Unauthorized ? ProvisioningOperation.AuthenticationFailure : log.Operation ?? inferred;
+        var error = ScimErrorHandling.WrittenError(context);
+        if (measured)
+        {
+            metrics.RecordRequest(tenant.IsResolved ? tenant.Slug : null, operation, status, error?.ScimType, elapsed);
+        }
+
         if (!logEnabled)
         {
             return;
         }
 
         var workspaceId = tenant.IsResolved ? tenant.WorkspaceId : await HostWorkspaceAsync(context.RequestServices.GetRequiredService<PortalDbContext>(), request.Host.Host);
-        var (resourceType, resourceId, inferred) = Infer(request.Method, request.Path, status);
         await writer.EnqueueAsync(new ProvisioningEvent
         {
             WorkspaceId = workspaceId,
             OccurredAt = at,
             ActorKind = ActorKind.IdentityProvider,
             Actor = Truncate(client ?? "unknown client", 256)!,
-            Operation = status == StatusCodes.Status401Unauthorized ? ProvisioningOperation.AuthenticationFailure : log.Operation ?? inferred,
+            Operation = operation,
             Outcome = status < 400 ? EventOutcome.Success : EventOutcome.Failure,
             Method = request.Method,
             Path = Truncate((request.PathBase + request.Path).ToString(), 1000),
             ResourceType = log.ResourceType ?? resourceType,
             ResourceId = Truncate(log.ResourceId ?? resourceId, 64),
             StatusCode = status,
-            DurationMs = durationMs,
+            DurationMs = (int)elapsed.TotalMilliseconds,
             ClientIp = Truncate(ip, 64),
-            Summary = Truncate(log.Summary ?? ScimErrorHandling.WrittenError(context)?.Detail, 4000),
+            Summary = Truncate(log.Summary ?? error?.Detail, 4000),
         });
     }
 

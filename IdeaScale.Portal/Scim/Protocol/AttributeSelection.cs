@@ -1,14 +1,19 @@
 using System.Text.Json.Nodes;
 
+using IdeaScale.Portal.Scim.Compatibility;
 using IdeaScale.Portal.Scim.Schema;
 
 namespace IdeaScale.Portal.Scim.Protocol;
 
 /// <summary>
-/// RFC 7644 §3.4.2.5 <c>attributes</c> / <c>excludedAttributes</c>, resolved against the registry. Attributes
-/// returned "always" (id, schemas, meta) are always kept; "never" (password) never. Names the resource type does
-/// not have are ignored. The handlers ask <see cref="Includes"/> before loading rows, so an excluded
-/// multi-valued attribute (a group's members) is not loaded at all.
+/// RFC 7644 §3.4.2.5 <c>attributes</c> / <c>excludedAttributes</c>, resolved against the registry. Each entry is in
+/// attribute notation (§3.10): <c>userName</c>, <c>name.givenName</c>, URN-qualified
+/// (<c>urn:…:enterprise:2.0:User:department</c>), or a bare schema URN naming all of that schema's attributes.
+/// <c>attr[filter]</c> names <c>attr</c> (<see cref="IdpQuirks.WithoutValueFilter"/>). An entry the resource type does
+/// not serve is 400 invalidValue naming it: answering less than asked, silently, would look like data loss.
+/// Attributes returned "always" (id, schemas, meta) are always kept; "never" (password) never. The handlers ask
+/// <see cref="Includes"/> before loading rows, so an excluded multi-valued attribute (a group's members) is not
+/// loaded at all.
 /// </summary>
 public sealed class AttributeSelection
 {
@@ -26,7 +31,30 @@ public sealed class AttributeSelection
     public static AttributeSelection All(ScimResourceType type) => new(type, null, []);
 
     public static AttributeSelection Parse(ScimResourceType type, string? attributes, string? excludedAttributes) =>
-        new(type, attributes is null ? null : Keys(type, attributes), excludedAttributes is null ? [] : Keys(type, excludedAttributes));
+        new(type, attributes is null ? null : Keys(type, AttributesParameter, attributes),
+            excludedAttributes is null ? [] : Keys(type, ExcludedAttributesParameter, excludedAttributes));
+
+    public const string AttributesParameter = "attributes";
+    public const string ExcludedAttributesParameter = "excludedAttributes";
+
+    /// <summary>
+    /// For POST /.search at the root, which answers several resource types: an entry no type serves is 400
+    /// invalidValue; <see cref="KnownTo"/> then gives each type the entries it serves.
+    /// </summary>
+    public static void CheckKnownToAny(IReadOnlyList<ScimResourceType> types, string parameter, string? list)
+    {
+        foreach (var entry in Entries(list))
+        {
+            if (!types.Any(t => Resolve(t, entry) is not null))
+            {
+                throw Unknown(parameter, entry, "any resource type");
+            }
+        }
+    }
+
+    /// <summary>The entries of a list that <paramref name="type"/> serves (null stays null: no list given).</summary>
+    public static string? KnownTo(ScimResourceType type, string? list) =>
+        list is null ? null : string.Join(',', Entries(list).Where(e => Resolve(type, e) is not null));
 
     /// <summary>True when <c>attributes</c> was given but names no attribute (e.g. <c>?attributes=</c>): the 204 policy of PATCH.</summary>
     public bool RequestsNothing => requested is { Count: 0 };
@@ -61,14 +89,16 @@ public sealed class AttributeSelection
             return false;
         }
 
+        var schema = SchemaKey(schemaId);
         var key = Key(schemaId, attribute.Name);
         var subKey = sub is null ? null : key + "." + sub.Name.ToLowerInvariant();
         if (requested is not null)
         {
-            return requested.Contains(key) || (subKey is null ? requested.Any(r => r.StartsWith(key + ".", StringComparison.Ordinal)) : requested.Contains(subKey));
+            return requested.Contains(schema) || requested.Contains(key)
+                || (subKey is null ? requested.Any(r => r.StartsWith(key + ".", StringComparison.Ordinal)) : requested.Contains(subKey));
         }
 
-        return target.Returned != Returned.Request && !excluded.Contains(key) && (subKey is null || !excluded.Contains(subKey));
+        return target.Returned != Returned.Request && !excluded.Contains(schema) && !excluded.Contains(key) && (subKey is null || !excluded.Contains(subKey));
     }
 
     /// <summary>Removes what the selection does not return from a full representation.</summary>
@@ -140,18 +170,95 @@ public sealed class AttributeSelection
 
     private static string Key(string schemaId, string name) => (schemaId + ":" + name).ToLowerInvariant();
 
-    private static HashSet<string> Keys(ScimResourceType type, string list)
+    /// <summary>A whole schema (its URN as an entry); never equal to an attribute's key, which has a name after the URN.</summary>
+    private static string SchemaKey(string schemaId) => schemaId.ToLowerInvariant();
+
+    /// <summary>"schemas" is returned always and is no attribute: accepted as an entry, it selects nothing more.</summary>
+    private const string SchemasEntry = "schemas";
+
+    private static HashSet<string> Keys(ScimResourceType type, string parameter, string list)
     {
         var keys = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var item in list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        foreach (var entry in Entries(list))
         {
-            if (type.Resolve(item) is { Attribute: { } attribute } resolved)
+            switch (Resolve(type, entry))
             {
-                var key = Key(resolved.Schema.Id, attribute.Name);
-                keys.Add(resolved.SubAttribute is { } sub ? key + "." + sub.Name.ToLowerInvariant() : key);
+                case null:
+                    throw Unknown(parameter, entry, type.Name);
+                case { Attribute: null } schema:
+                    keys.Add(SchemaKey(schema.Schema.Id));
+                    break;
+                case { Attribute: { } attribute } resolved:
+                    var key = Key(resolved.Schema.Id, attribute.Name);
+                    keys.Add(resolved.SubAttribute is { } sub ? key + "." + sub.Name.ToLowerInvariant() : key);
+                    break;
             }
         }
 
         return keys;
     }
+
+    /// <summary>
+    /// What an entry names: an attribute (and sub-attribute), a whole schema (Attribute null), or nothing (null).
+    /// <c>schemas</c>, returned always like id, is taken as id: selecting it adds nothing.
+    /// </summary>
+    private static ResolvedPath? Resolve(ScimResourceType type, string entry)
+    {
+        if (string.Equals(entry, SchemasEntry, StringComparison.OrdinalIgnoreCase))
+        {
+            return type.Resolve("id");
+        }
+
+        return IdpQuirks.WithoutValueFilter(entry) is { } name ? type.Resolve(IdpQuirks.ExtensionPath(type, name)) : null;
+    }
+
+    /// <summary>The comma-separated entries of a list, trimmed; a comma inside a value filter's brackets or quotes does not split.</summary>
+    private static List<string> Entries(string? list)
+    {
+        var entries = new List<string>();
+        if (list is null)
+        {
+            return entries;
+        }
+
+        var depth = 0;
+        var quoted = false;
+        var start = 0;
+        for (var i = 0; i < list.Length; i++)
+        {
+            var c = list[i];
+            if (quoted)
+            {
+                quoted = c != '"' || list[i - 1] == '\\';
+            }
+            else if (c == '"')
+            {
+                quoted = true;
+            }
+            else if (c == '[' || c == ']')
+            {
+                depth += c == '[' ? 1 : -1;
+            }
+            else if (c == ',' && depth <= 0)
+            {
+                Add(list[start..i]);
+                start = i + 1;
+                depth = 0;
+            }
+        }
+
+        Add(list[start..]);
+        return entries;
+
+        void Add(string entry)
+        {
+            if (entry.Trim() is { Length: > 0 } trimmed)
+            {
+                entries.Add(trimmed);
+            }
+        }
+    }
+
+    private static Errors.ScimException Unknown(string parameter, string entry, string of) =>
+        Errors.ScimException.InvalidValue($"'{Errors.ScimError.Excerpt(entry)}' in {parameter} is not an attribute of {of}.");
 }

@@ -34,4 +34,16 @@ public static class ETags
     }
 
     public static bool HasIfMatch(HttpRequest request) => request.Headers.IfMatch.Count > 0;
+
+    /// <summary>
+    /// The answer to a write whose optimistic-concurrency check (the Version token) failed on its last attempt. With
+    /// If-Match the client asked to change exactly the version it sent: 412. Without If-Match the client asked for no
+    /// precondition, so it never gets 412: writes of one resource are serialised (a transaction around load and
+    /// save) and a lost check is retried from a fresh load; when the retries run out (a database that does not lock
+    /// the row, under heavy contention) it is 503 with Retry-After, nothing written.
+    /// </summary>
+    public static ScimException ConcurrentChange(HttpRequest request) => HasIfMatch(request)
+        ? ScimException.PreconditionFailed("The resource was changed by another request.")
+        : ScimException.ServiceUnavailable("The resource is being changed by other requests at the same time; nothing was written. Retry the request.")
+            .WithHeader("Retry-After", "1");
 }

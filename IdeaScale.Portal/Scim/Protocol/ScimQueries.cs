@@ -70,5 +70,5 @@ public static class ScimQueries
 
     /// <summary>Resource ids are GUIDs; anything else cannot exist (404, like an unknown GUID).</summary>
     public static Guid ParseId(string id, string resourceType) =>
-        Guid.TryParse(id, out var guid) ? guid : throw ScimException.NotFound($"{resourceType} '{id}' was not found.");
+        Guid.TryParse(id, out var guid) ? guid : throw ScimException.NotFound($"{resourceType} '{ScimError.Excerpt(id)}' was not found.");
 }

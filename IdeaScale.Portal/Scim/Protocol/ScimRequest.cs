@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Unicode;
 
 using IdeaScale.Portal.Scim.Errors;
 
@@ -14,27 +15,97 @@ public static class ScimRequest
     public const string MaxResultsKey = "Scim:MaxResults";
     public const int DefaultMaxResults = 200;
 
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 32 };
+    /// <summary>
+    /// Depth capped; a member name repeated in any object is malformed (RFC 8259 §4: names SHOULD be unique; a
+    /// repeated one would be read as whichever copy a parser keeps).
+    /// </summary>
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 32, AllowDuplicateProperties = false };
 
     /// <summary>
     /// Reads the body as a JSON object. The media type must be application/scim+json or application/json
-    /// (415 otherwise); malformed JSON is 400 invalidSyntax.
+    /// (415 otherwise). Anything that is not a well-formed JSON object in UTF-8 is 400 invalidSyntax, found here and
+    /// not later while the body is used: invalid UTF-8, malformed JSON, a repeated member name or nesting deeper than
+    /// 32 at any level, and strings that are not Unicode text (an unpaired surrogate escape such as "\ud800").
     /// </summary>
     public static async Task<JsonObject> ReadObjectAsync(HttpRequest request)
     {
         CheckMediaType(request);
-        JsonNode? node;
-        try
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
+        var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        if (bytes.Span.StartsWith(Utf8Bom))
         {
-            node = await JsonNode.ParseAsync(request.Body, null, DocumentOptions, request.HttpContext.RequestAborted);
-            _ = (node as JsonObject)?.Count; // materialise now, so duplicate keys fail here
-        }
-        catch (Exception ex) when (ex is JsonException or ArgumentException)
-        {
-            throw ScimException.InvalidSyntax("The request body is not valid JSON.");
+            bytes = bytes[Utf8Bom.Length..];
         }
 
-        return node as JsonObject ?? throw ScimException.InvalidSyntax("The request body must be a JSON object.");
+        if (!Utf8.IsValid(bytes.Span))
+        {
+            throw ScimException.InvalidSyntax("The request body is not valid UTF-8.");
+        }
+
+        JsonElement root;
+        try
+        {
+            using var document = JsonDocument.Parse(bytes, DocumentOptions);
+            CheckText(document.RootElement);
+            root = document.RootElement.Clone();
+        }
+        catch (JsonException ex)
+        {
+            throw ScimException.InvalidSyntax("The request body is not valid JSON: " + ScimError.Excerpt(ex.Message));
+        }
+        catch (InvalidOperationException)
+        {
+            throw ScimException.InvalidSyntax("The request body has a string that is not Unicode text (an unpaired surrogate escape).");
+        }
+
+        return root.ValueKind == JsonValueKind.Object
+            ? JsonObject.Create(root)!
+            : throw ScimException.InvalidSyntax("The request body must be a JSON object.");
+    }
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    /// <summary>Reads every member name and string once, so a string that cannot become text fails here.</summary>
+    private static void CheckText(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var member in element.EnumerateObject())
+                {
+                    _ = member.Name;
+                    CheckText(member.Value);
+                }
+
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    CheckText(item);
+                }
+
+                break;
+            case JsonValueKind.String:
+                _ = element.GetString();
+                break;
+            default:
+                break;
+        }
+    }
+
+    /// <summary>
+    /// The request target as the host delivered it: a control character in the decoded path (such as %00) is
+    /// 400 invalidSyntax. (Kestrel itself refuses a NUL in the path before the application runs, with a bare 400:
+    /// not customisable; other hosts and proxies deliver it, and then this answers.)
+    /// </summary>
+    public static void CheckTarget(HttpRequest request)
+    {
+        var path = request.Path.Value.AsSpan();
+        if (path.ContainsAnyInRange('\u0000', '\u001F') || path.Contains('\u007F'))
+        {
+            throw ScimException.InvalidSyntax("The request path contains a control character.");
+        }
     }
 
     /// <summary>Deserialises a message body (PatchOp, SearchRequest) into its record.</summary>

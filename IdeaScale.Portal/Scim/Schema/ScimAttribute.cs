@@ -60,7 +60,8 @@ public enum Storage
     /// <summary>addresses, stored as <see cref="MemberAddress"/> rows.</summary>
     AddressRows,
 
-    /// <summary>Enterprise manager: a reference to another member of the workspace (ManagerId).</summary>
+    /// <summary>Enterprise manager: the reference as sent (ManagerValue), linked to another member of the workspace
+    /// (ManagerId) when it is that member's id.</summary>
     Manager,
 
     /// <summary>A user's groups: derived from group membership rows, read-only. Sub-attribute columns are over

@@ -125,13 +125,19 @@ public static class ScimRegistry
                 Name = "manager",
                 Type = AttributeType.Complex,
                 Storage = Storage.Manager,
-                Column = M(m => m.ManagerId),
-                Description = "The user's manager: another user of the same workspace.",
+                Column = M(m => m.ManagerValue),
+                Description = "The user's manager. The reference is kept as sent; it is linked to the user it names when it is the id of "
+                    + "another user of the workspace (then $ref and displayName are returned), and kept unresolved otherwise (a username, "
+                    + "an employee id, a deleted user's id).",
                 SubAttributes =
                 [
-                    new ScimAttribute { Name = "value", Column = M(m => m.ManagerId), CaseExact = true, Description = "The id of the manager's User resource." },
-                    new ScimAttribute { Name = "$ref", Type = AttributeType.Reference, ReferenceTypes = ["User"], Description = "The URI of the manager's User resource." },
-                    new ScimAttribute { Name = "displayName", Mutability = Mutability.ReadOnly, Description = "The manager's displayName." },
+                    new ScimAttribute
+                    {
+                        Name = "value", Column = M(m => m.ManagerValue),
+                        Description = "The manager reference as sent: normally the id of the manager's User resource. Compared case-insensitively.",
+                    },
+                    new ScimAttribute { Name = "$ref", Type = AttributeType.Reference, ReferenceTypes = ["User"], Description = "The URI of the manager's User resource, when the reference is linked." },
+                    new ScimAttribute { Name = "displayName", Mutability = Mutability.ReadOnly, Description = "The manager's displayName, when the reference is linked." },
                 ],
             },
         ]);

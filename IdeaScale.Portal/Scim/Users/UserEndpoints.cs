@@ -116,6 +116,7 @@ public static class UserEndpoints
     public static async Task<IResult> CreateUser(HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log)
     {
         var ct = context.RequestAborted;
+        _ = Selection(context.Request.Query); // a bad attributes parameter fails before anything is written
         var body = ScimValues.Canonicalize(await ScimRequest.ReadObjectAsync(context.Request), Type);
         var member = new WorkspaceMember { WorkspaceId = tenant.WorkspaceId, UserName = "" };
         var mapper = new UserMapper(db);
@@ -147,8 +148,9 @@ public static class UserEndpoints
     }
 
     /// <summary>
-    /// Load, apply, write back through the mapper, save once. A concurrent change (the Version token) is retried
-    /// from a fresh load, unless the client sent If-Match: then it gets 412.
+    /// Load, apply, write back through the mapper, save once, in one transaction that starts before the load (SQLite:
+    /// BEGIN IMMEDIATE takes the write lock), so concurrent PUTs and PATCHes of one user queue instead of failing the
+    /// version check. A lost check is retried from a fresh load; see <see cref="ETags.ConcurrentChange"/> for the rule.
     /// </summary>
     private static async Task<IResult> UpdateAsync(
         string id, HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log,
@@ -156,9 +158,11 @@ public static class UserEndpoints
     {
         var ct = context.RequestAborted;
         var memberId = ScimQueries.ParseId(id, Type.Name);
+        _ = Selection(context.Request.Query); // a bad attributes parameter fails before anything is written
         var mapper = new UserMapper(db);
         for (var attempt = 0; ; attempt++)
         {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
             var member = await UserQueries.ForUpdate(db, tenant.WorkspaceId, memberId, ct) ?? throw NotFound(id);
             ETags.CheckIfMatch(context.Request, member.Version);
             var wasActive = member.Active;
@@ -168,6 +172,7 @@ public static class UserEndpoints
             try
             {
                 await ScimQueries.SaveAsync(db, UniquenessDetail(member), ct);
+                await transaction.CommitAsync(ct);
             }
             catch (DbUpdateConcurrencyException) when (!ETags.HasIfMatch(context.Request) && attempt < MaxConcurrencyRetries)
             {
@@ -176,7 +181,7 @@ public static class UserEndpoints
             }
             catch (DbUpdateConcurrencyException)
             {
-                throw ScimException.PreconditionFailed("The resource was changed by another request.");
+                throw ETags.ConcurrentChange(context.Request);
             }
 
             var operation = (wasActive, member.Active) switch
@@ -208,7 +213,8 @@ public static class UserEndpoints
 
         var now = time.GetUtcNow().UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        // Groups that lose the member, and users it managed, change: bump their versions (ETags) too.
+        // Groups that lose the member, and users it managed, change: bump their versions (ETags) too. The users it
+        // managed keep the reference as sent, now unresolved (no $ref, no displayName).
         await db.Groups.Where(g => g.WorkspaceId == ws && db.GroupMemberships.Any(gm => gm.GroupId == g.Id && gm.MemberId == memberId))
             .ExecuteUpdateAsync(s => s.SetProperty(g => g.Version, g => g.Version + 1).SetProperty(g => g.LastModified, now), ct);
         var removedFrom = await db.GroupMemberships.Where(gm => gm.WorkspaceId == ws && gm.MemberId == memberId).ExecuteDeleteAsync(ct);
@@ -246,7 +252,7 @@ public static class UserEndpoints
 
     private static string UniquenessDetail(WorkspaceMember member) => $"A user with userName '{member.UserName}' already exists in this workspace.";
 
-    private static ScimException NotFound(string id) => ScimException.NotFound($"User '{id}' was not found.");
+    private static ScimException NotFound(string id) => ScimException.NotFound($"User '{ScimError.Excerpt(id)}' was not found.");
 
     /// <summary>Redacted: attribute names only, never values (so never a password).</summary>
     internal static string Summary(string verb, JsonObject body) =>

@@ -80,7 +80,7 @@ public static class UserJsonWriter
         Storage.Inline => attribute.SubAttributes.Any(s => ColumnAccess.Value(s, member) is not null),
         Storage.ValueRows => rows.Values.Any(v => v.Kind == attribute.RowKind),
         Storage.AddressRows => rows.Addresses.Count > 0,
-        Storage.Manager => member.ManagerId is not null,
+        Storage.Manager => member.ManagerValue is not null,
         Storage.GroupsOfUser => rows.Groups.Count > 0,
         _ => false,
     };
@@ -120,11 +120,12 @@ public static class UserJsonWriter
                 writer.WriteEndArray();
                 break;
             case Storage.Manager:
-                var manager = member.ManagerId!.Value;
+                // The reference as sent; $ref and displayName only when it is linked to a user (as in UserMapper.ToJson).
+                var manager = member.ManagerId;
                 writer.WriteStartObject(attribute.Name);
-                WriteSub(writer, attribute, "value", manager.ToString(), selection);
-                WriteSub(writer, attribute, "$ref", ResourceMeta.Location(baseUrl, Type.Endpoint, manager), selection);
-                WriteSub(writer, attribute, "displayName", rows.ManagerDisplay, selection);
+                WriteSub(writer, attribute, "value", member.ManagerValue, selection);
+                WriteSub(writer, attribute, "$ref", manager is { } linked ? ResourceMeta.Location(baseUrl, Type.Endpoint, linked) : null, selection);
+                WriteSub(writer, attribute, "displayName", manager is null ? null : rows.ManagerDisplay, selection);
                 writer.WriteEndObject();
                 break;
             case Storage.GroupsOfUser:

@@ -74,8 +74,12 @@ public sealed class UserMapper(PortalDbContext db)
             case Storage.AddressRows:
                 return rows.Addresses.Count == 0 ? null : Array(rows.Addresses.OrderBy(a => a.Ordinal).Select(a => RowObject(attribute, a)));
             case Storage.Manager:
-                return member.ManagerId is { } manager
-                    ? Object([("value", manager.ToString()), ("$ref", ResourceMeta.Location(baseUrl, Type.Endpoint, manager)), ("displayName", rows.ManagerDisplay)])
+                // The reference as sent; $ref and displayName only when it is linked to a user.
+                return member.ManagerValue is { } reference
+                    ? Object([
+                        ("value", reference),
+                        ("$ref", member.ManagerId is { } manager ? ResourceMeta.Location(baseUrl, Type.Endpoint, manager) : null),
+                        ("displayName", member.ManagerId is null ? null : rows.ManagerDisplay)])
                     : null;
             case Storage.GroupsOfUser:
                 return rows.Groups.Count == 0 ? null : Array(rows.Groups.Select(g => Object([
@@ -233,7 +237,7 @@ public sealed class UserMapper(PortalDbContext db)
                             () => new MemberAddress(), member.Addresses.Add, a => member.Addresses.Remove(a), (row, i) => row.Ordinal = i);
                         break;
                     case Storage.Manager:
-                        member.ManagerId = await ManagerAsync(value, member, workspaceId, ct);
+                        (member.ManagerValue, member.ManagerId) = await ManagerAsync(value, member, workspaceId, ct);
                         break;
                     case Storage.Password:
                         if (value is JsonValue password)
@@ -302,20 +306,24 @@ public sealed class UserMapper(PortalDbContext db)
     /// </summary>
     public string? ManagerDisplay { get; private set; }
 
-    private async Task<Guid?> ManagerAsync(JsonNode? value, WorkspaceMember member, Guid workspaceId, CancellationToken ct)
+    /// <summary>
+    /// The manager reference to store, and the user it links to. The reference is kept as sent, whatever it names
+    /// (IdpQuirks.ManagerValueNotAnId, IdpQuirks.DeletedManager): it is linked when it is the id of another user of
+    /// this workspace, and left unresolved otherwise, never failing the write. An empty value is no manager.
+    /// </summary>
+    private async Task<(string? Value, Guid? Id)> ManagerAsync(JsonNode? value, WorkspaceMember member, Guid workspaceId, CancellationToken ct)
     {
         ManagerDisplay = null;
-        if ((value as JsonObject)?["value"] is not JsonValue id)
+        if ((value as JsonObject)?["value"] is not JsonValue sent || sent.GetValue<string>() is not { } reference || string.IsNullOrWhiteSpace(reference))
         {
-            return null;
+            return (null, null);
         }
 
-        var text = id.GetValue<string>();
         // The display name is never null for an existing user (it falls back to the userName): null means no such user.
-        var display = Guid.TryParse(text, out var managerId) && managerId != member.Id
+        var display = Guid.TryParse(reference, out var managerId) && managerId != member.Id
             ? await UserQueries.ManagerDisplay(db, workspaceId, managerId, ct)
             : null;
-        ManagerDisplay = display ?? throw ScimException.InvalidValue($"manager '{text}' is not another user of this workspace.");
-        return managerId;
+        ManagerDisplay = display;
+        return (reference, display is null ? null : managerId);
     }
 }

@@ -73,6 +73,7 @@ public sealed class MembersPageTests : IAsyncDisposable
         {
             var ada = await db.Members.Include(m => m.Values).SingleAsync(m => m.UserName == "ada.lovelace@ides.example");
             var grace = await db.Members.SingleAsync(m => m.UserName == "grace.hopper@ides.example");
+            ada.ManagerValue = grace.Id.ToString();
             ada.ManagerId = grace.Id;
             ada.BusinessUnit = "Analytical Engines";
             ada.Values.Add(new MemberValue { Kind = MemberValueKind.PhoneNumber, Value = "+44 20 7946 0000", Type = "work" });

@@ -571,6 +571,10 @@ namespace IdeaScale.Portal.Data.Migrations.PostgreSql
                     b.Property<Guid?>("ManagerId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("ManagerValue")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
                     b.Property<string>("MiddleName")
                         .HasColumnType("text")
                         .UseCollation("C");

@@ -306,6 +306,7 @@ namespace IdeaScale.Portal.Data.Migrations.PostgreSql
                     Organization = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     Division = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     Department = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ManagerValue = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     ManagerId = table.Column<Guid>(type: "uuid", nullable: true),
                     BusinessUnit = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     Location = table.Column<string>(type: "text", nullable: true, collation: "C"),

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace IdeaScale.Portal.Data.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261201150135_AccessVersionAndKeyRing")]
+    [Migration("20261201160838_AccessVersionAndKeyRing")]
     partial class AccessVersionAndKeyRing
     {
         /// <inheritdoc />
@@ -509,6 +509,9 @@ namespace IdeaScale.Portal.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<Guid?>("ManagerId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ManagerValue")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("MiddleName")

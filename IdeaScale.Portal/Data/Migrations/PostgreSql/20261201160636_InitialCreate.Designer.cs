@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace IdeaScale.Portal.Data.Migrations.PostgreSql
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261201145821_InitialCreate")]
+    [Migration("20261201160636_InitialCreate")]
     partial class InitialCreate
     {
         /// <inheritdoc />
@@ -573,6 +573,10 @@ namespace IdeaScale.Portal.Data.Migrations.PostgreSql
 
                     b.Property<Guid?>("ManagerId")
                         .HasColumnType("uuid");
+
+                    b.Property<string>("ManagerValue")
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("MiddleName")
                         .HasColumnType("text")
