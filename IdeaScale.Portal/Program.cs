@@ -3,6 +3,7 @@ using IdeaScale.Portal.Components.Pages.ManageWorkspace;
 using IdeaScale.Portal.Health;
 using IdeaScale.Portal.Observability;
 using IdeaScale.Portal.Scim;
+using IdeaScale.Portal.Security;
 using IdeaScale.Portal.Workspaces;
 
 using MudBlazor.Services;
@@ -12,6 +13,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddPortalData();
 builder.AddPortalIdentity();
+builder.AddReverseProxySupport();
 builder.AddRecentSignIn();
 builder.AddPortalHealth();
 builder.AddPortalObservability();
@@ -27,12 +29,14 @@ var app = builder.Build();
 
 await app.InitializeDatabaseAsync();
 
+app.UseReverseProxySupport();
 if (!app.Environment.IsDevelopment())
 {
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
     app.UseHsts();
 }
 
+app.UseSecurityHeaders();
 app.UseScim();
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 // Explicit, after the SCIM branch: WebApplication would otherwise run cookie authentication and authorization

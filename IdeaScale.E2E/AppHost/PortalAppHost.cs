@@ -14,6 +14,7 @@ public sealed class PortalAppHost : IAsyncLifetime, IDisposable
 {
     public const string AdminPassword = "E2e-Admin-Pass-1!";
     public const string CsmPassword = "E2e-Csm-Pass-2!";
+    public const string LeadPassword = "E2e-Lead-Pass-3!";
     public const string IdesToken = "iscim_e2e-ides-0123456789abcdefghijklmnopqrstuvwxyzABCD";
 
     private readonly string dataDirectory = Directory.CreateTempSubdirectory("ideascale-e2e-").FullName;
@@ -109,7 +110,13 @@ public sealed class PortalAppHost : IAsyncLifetime, IDisposable
 
             builder.UseSetting("Seed:AdminPassword", AdminPassword);
             builder.UseSetting("Seed:CsmPassword", CsmPassword);
+            builder.UseSetting("Seed:LeadPassword", LeadPassword);
             builder.UseSetting("Seed:Workspaces:ides:ScimToken", IdesToken);
+            // Every journey signs in from the same loopback address, and most as the same few demo accounts, more
+            // often than the default sign-in limits allow (20 per address per minute, 10 per account per 5 minutes);
+            // lockout stays at its default. The defaults are exercised by IdeaScale.Portal.Tests (SignInLockoutTests).
+            builder.UseSetting("SignIn:Throttle:PerIp:PermitLimit", "1000");
+            builder.UseSetting("SignIn:Throttle:PerAccount:PermitLimit", "1000");
         }
     }
 }

@@ -74,6 +74,34 @@ public sealed class ScimSettingsJourney(PortalAppHost host)
     }
 
     [Fact]
+    public async Task Admin_RegeneratesInTwoTabsAtOnce_SecondTabIsToldAndTheIdpKeepsItsGrace()
+    {
+        var first = await SignInAsync("admin@acme.example", PortalAppHost.AdminPassword);
+        var second = await first.Context.NewPageAsync();
+        var tab1 = new ScimSettingsPage(first);
+        var tab2 = new ScimSettingsPage(second);
+        await tab1.GotoAsync("acme");
+        await tab2.GotoAsync("acme");
+        var idpToken = await tab1.ShowTokenAsync();
+
+        // Both tabs have the dialog open for the same token; the first confirms with a grace period, then the second.
+        var dialog1 = await tab1.OpenRegenerateDialogAsync();
+        var dialog2 = await tab2.OpenRegenerateDialogAsync();
+        await ScimSettingsPage.ConfirmRegenerateAsync(dialog1, "1 hour");
+        await tab1.NewToken.WaitForAsync();
+        var newToken = (await tab1.NewToken.InnerTextAsync()).Trim();
+        await ScimSettingsPage.ConfirmRegenerateAsync(dialog2, "No grace period (stops now)");
+
+        await Assertions.Expect(tab2.Conflict).ToContainTextAsync("regenerated the SCIM token");
+        await Assertions.Expect(tab2.Conflict).ToContainTextAsync("admin@acme.example");
+        await Assertions.Expect(tab2.NewToken).ToHaveCountAsync(0);
+        await PortalAppHost.ScreenshotAsync(second, "scim-regenerate-conflict");
+        Assert.Equal(HttpStatusCode.OK, await ListUsersAsync(idpToken));
+        Assert.Equal(HttpStatusCode.OK, await ListUsersAsync(newToken));
+        await first.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task Csm_DisablesThenEnablesScim_ScimAnswers403Then200()
     {
         var page = await SignInAsync("csm@ideascale.example", PortalAppHost.CsmPassword);

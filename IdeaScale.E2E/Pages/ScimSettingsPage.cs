@@ -58,5 +58,24 @@ public sealed class ScimSettingsPage(IPage page)
         return (await NewToken.InnerTextAsync()).Trim();
     }
 
+    /// <summary>The warning shown when another admin or tab regenerated the token first.</summary>
+    public ILocator Conflict => page.GetByTestId("regenerate-conflict");
+
+    /// <summary>Opens the regenerate dialog and waits for it (the page's view of the current token is what it replaces).</summary>
+    public async Task<ILocator> OpenRegenerateDialogAsync()
+    {
+        await Button("Regenerate SCIM token").ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        await dialog.GetByText("Provisioning stops until your identity provider gets the new token").WaitForAsync();
+        return dialog;
+    }
+
+    /// <summary>Chooses the grace option in an open regenerate dialog and confirms.</summary>
+    public static async Task ConfirmRegenerateAsync(ILocator dialog, string graceLabel)
+    {
+        await dialog.GetByText(graceLabel, new() { Exact = true }).ClickAsync();
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Regenerate", Exact = true }).ClickAsync();
+    }
+
     public Task<string> ReadClipboardAsync() => page.EvaluateAsync<string>("() => navigator.clipboard.readText()");
 }

@@ -70,6 +70,47 @@ public sealed class CustomerSuccessWorkspacesTests : PortalComponentContext
     }
 
     [Fact]
+    public async Task Render_AsCsmOfNoWorkspace_SwitchesAreDisabledAndSayWhoIsAssigned()
+    {
+        await IdeaScale.Portal.Tests.Workspaces.CsmScopeTests.AddCsmAsync(App, "other.csm@ideascale.example");
+        SignInAs("other.csm@ideascale.example", roles: Roles.CustomerSuccess);
+
+        var cut = Render<WorkspacesPage>();
+
+        cut.WaitForAssertion(() => Switch(cut, "SCIM enabled for Ideas Demo"));
+        Assert.True(Switch(cut, "SCIM enabled for Ideas Demo").HasAttribute("disabled"));
+        Assert.True(Switch(cut, "SCIM enabled for Acme Innovation").HasAttribute("disabled"));
+        Assert.Contains("Assigned to Casey Success (CSM)", cut.Find("[data-testid=scim-not-assigned-ides]").TextContent, StringComparison.Ordinal);
+        Assert.Empty(cut.FindAll("[data-testid=csm-select-ides]"));
+    }
+
+    [Fact]
+    public async Task AssignCsm_AsLead_AssignsTheWorkspaceAndAudits()
+    {
+        SignInAs(DemoSeeder.LeadEmail, roles: [Roles.CustomerSuccess, Roles.CustomerSuccessLead]);
+        var cut = Render<WorkspacesPage>();
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=csm-select-nosso]")));
+        Assert.False(Switch(cut, "SCIM enabled for Ideas Demo").HasAttribute("disabled"));
+
+        string csmId;
+        using (var db = Db())
+        {
+            csmId = db.Users.Single(u => u.Email == DemoSeeder.CsmEmail).Id;
+        }
+
+        var select = cut.FindComponents<MudBlazor.MudSelect<string>>().Single(s => s.Instance.UserAttributes.TryGetValue("data-testid", out var id) && (string?)id == "csm-select-nosso");
+        await cut.InvokeAsync(() => select.Instance.ValueChanged.InvokeAsync(csmId));
+
+        cut.WaitForAssertion(() =>
+        {
+            using var db = Db();
+            Assert.Equal(csmId, db.Workspaces.Single(w => w.Slug == "nosso").CustomerSuccessManagerId);
+        });
+        using var audit = Db();
+        Assert.True(audit.ProvisioningEvents.Any(e => e.Operation == ProvisioningOperation.CsmAssigned && e.Actor == DemoSeeder.LeadEmail && e.Outcome == EventOutcome.Success));
+    }
+
+    [Fact]
     public void ToggleScim_Cancelled_ChangesNothing()
     {
         SignInAs(DemoSeeder.CsmEmail, roles: Roles.CustomerSuccess);

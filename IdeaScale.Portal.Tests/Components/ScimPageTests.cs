@@ -171,6 +171,39 @@ public sealed class ScimPageTests : PortalComponentContext
     }
 
     [Fact]
+    public async Task Regenerate_AfterAnotherTabRegenerated_SaysWhoWonAndChangesNothing()
+    {
+        SignInAs(DemoSeeder.AdminEmail("ides"));
+        var cut = RenderScim("ides");
+        cut.WaitForAssertion(() => Button(cut, "Regenerate SCIM token"));
+
+        // Another tab (or admin) regenerates the token this page shows, with a grace period the IdP relies on.
+        var admin = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(
+            [new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.NameIdentifier, Db().Users.Single(u => u.Email == DemoSeeder.AdminEmail("ides")).Id)], "Test"));
+        var shown = Db().ScimCredentials.Single(c => c.Settings!.Workspace!.Slug == "ides").Id;
+        var winner = await ActivatorUtilities.CreateInstance<ScimAdministration>(App.Services)
+            .RegenerateTokenAsync(admin, "ides", TokenGracePeriod.OneHour, shown);
+
+        Button(cut, "Regenerate SCIM token").Click();
+        Providers.WaitForAssertion(() => Assert.NotEmpty(Providers.FindAll("[data-testid=replaced-token]")));
+        Providers.FindAll("input[type=radio]")[0].Click();
+        Providers.FindAll("button").Single(b => b.TextContent.Trim() == "Regenerate").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("regenerated the SCIM token", cut.Find("[data-testid=regenerate-conflict]").TextContent, StringComparison.Ordinal));
+        Assert.Contains(DemoSeeder.AdminEmail("ides"), cut.Find("[data-testid=regenerate-conflict]").TextContent, StringComparison.Ordinal);
+        Assert.Empty(cut.FindAll("[data-testid=new-token]"));
+        Assert.NotEmpty(cut.FindAll("[data-testid=grace-notice]"));
+
+        // Nothing of the losing attempt was applied: the winner's token is current, the IdP's is still in its grace.
+        using var scope = App.Services.CreateScope();
+        var credentials = scope.ServiceProvider.GetRequiredService<ScimCredentials>();
+        Assert.NotNull(await credentials.FindAsync(winner.Token));
+        Assert.NotNull(await credentials.FindAsync(PortalFactory.IdesToken));
+        using var db = Db();
+        Assert.Equal(2, db.ScimCredentials.Count(c => c.Settings!.Workspace!.Slug == "ides"));
+    }
+
+    [Fact]
     public void Regenerate_Cancelled_KeepsTheToken()
     {
         SignInAs(DemoSeeder.AdminEmail("ides"));

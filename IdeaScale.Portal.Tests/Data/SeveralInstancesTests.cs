@@ -120,7 +120,7 @@ public sealed class SeveralInstancesTests : IAsyncLifetime, IDisposable
         }
 
         var admin = await a.PrincipalAsync(DemoSeeder.AdminEmail("ides"));
-        var issued = await a.Services.GetRequiredService<ScimAdministration>().RegenerateTokenAsync(admin, "ides", TokenGracePeriod.None);
+        var issued = await a.Services.GetRequiredService<ScimAdministration>().RegenerateTokenAsync(admin, "ides", TokenGracePeriod.None, await a.CurrentTokenIdAsync("ides"));
 
         using var old = await clientB.GetAsync(Config);
         await ScimAssert.ErrorAsync(old, 401);
@@ -150,7 +150,7 @@ public sealed class SeveralInstancesTests : IAsyncLifetime, IDisposable
     public async Task Token_CreatedOnA_CopiedOnB()
     {
         var admin = await a.PrincipalAsync(DemoSeeder.AdminEmail("ides"));
-        var issued = await a.Services.GetRequiredService<ScimAdministration>().RegenerateTokenAsync(admin, "ides", TokenGracePeriod.None);
+        var issued = await a.Services.GetRequiredService<ScimAdministration>().RegenerateTokenAsync(admin, "ides", TokenGracePeriod.None, await a.CurrentTokenIdAsync("ides"));
 
         var adminOnB = await b.PrincipalAsync(DemoSeeder.AdminEmail("ides"));
         var copied = await b.Services.GetRequiredService<ScimAdministration>().RevealTokenAsync(adminOnB, "ides", copied: true);
@@ -173,6 +173,10 @@ public sealed class SeveralInstancesTests : IAsyncLifetime, IDisposable
             await using var scope = Services.CreateAsyncScope();
             return await action(scope.ServiceProvider.GetRequiredService<PortalDbContext>());
         }
+
+        /// <summary>The token the admin sees as current (what the SCIM page passes when regenerating).</summary>
+        public Task<Guid?> CurrentTokenIdAsync(string slug) => WithDbAsync(db =>
+            db.ScimCredentials.Where(c => c.Settings!.Workspace!.Slug == slug && c.ExpiresAt == null).Select(c => (Guid?)c.Id).SingleOrDefaultAsync());
 
         public Task<System.Security.Claims.ClaimsPrincipal> PrincipalAsync(string email) => WithDbAsync(async db =>
         {

@@ -20,6 +20,7 @@ public class PortalFactory : WebApplicationFactory<Program>
 {
     public const string AdminPassword = "Adm1n-Test-Pass!";
     public const string CsmPassword = "Csm-Test-Pass-42!";
+    public const string LeadPassword = "Lead-Test-Pass-7!";
     public const string IdesToken = "iscim_test-ides-0123456789abcdefghijklmnopqrstuvwxyzABCD";
     public const string AcmeToken = "iscim_test-acme-0123456789abcdefghijklmnopqrstuvwxyzABCD";
 
@@ -41,10 +42,14 @@ public class PortalFactory : WebApplicationFactory<Program>
             ["ConnectionStrings:Portal"] = ConnectionString,
             ["Seed:AdminPassword"] = AdminPassword,
             ["Seed:CsmPassword"] = CsmPassword,
+            ["Seed:LeadPassword"] = LeadPassword,
             ["Seed:Workspaces:ides:ScimToken"] = IdesToken,
             ["Seed:Workspaces:acme:ScimToken"] = AcmeToken,
             // Tests count provisioning events exactly; the sample history is switched on where a test wants it.
             ["Seed:DemoProvisioningLog"] = "false",
+            // Every test host shares one client address (TestServer has none), and many suites send dozens of
+            // unauthenticated requests; the per-IP limit is switched on by the tests of it (UnauthenticatedRequestTests).
+            ["Scim:RateLimit:UnauthenticatedPerIpPerMinute"] = "0",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {

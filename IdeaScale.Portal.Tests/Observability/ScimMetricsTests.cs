@@ -74,7 +74,7 @@ public sealed class ScimMetricsTests
         Assert.Empty(invalidations.GetMeasurementSnapshot());
 
         var admin = await factory.PrincipalAsync(DemoSeeder.AdminEmail("ides"));
-        var issued = await factory.Get<ScimAdministration>().RegenerateTokenAsync(admin, "ides", TokenGracePeriod.None);
+        var issued = await factory.Get<ScimAdministration>().RegenerateTokenAsync(admin, "ides", TokenGracePeriod.None, await factory.CurrentTokenIdAsync("ides"));
         Assert.NotEmpty(invalidations.GetMeasurementSnapshot());
         lookups.Clear();
 

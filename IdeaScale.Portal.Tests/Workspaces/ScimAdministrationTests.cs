@@ -68,10 +68,11 @@ public sealed class ScimAdministrationTests
     public async Task SetScimEnabledAsync_EnableWhileSsoInactive_IsRefusedAndAuditedAsAFailure()
     {
         using var factory = new AccessFactory();
-        var csm = await factory.PrincipalAsync(DemoSeeder.CsmEmail);
+        // nosso has no assigned CSM: the lead may switch it, so the refusal is the SSO rule's.
+        var lead = await factory.PrincipalAsync(DemoSeeder.LeadEmail);
         var now = factory.Time.GetUtcNow().UtcDateTime;
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => factory.Get<ScimAdministration>().SetScimEnabledAsync(csm, "nosso", enabled: true));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => factory.Get<ScimAdministration>().SetScimEnabledAsync(lead, "nosso", enabled: true));
 
         Assert.False(await factory.WithDbAsync(db => db.ScimSettings.Where(s => s.Workspace!.Slug == "nosso").Select(s => s.Enabled).SingleAsync()));
         var refused = Assert.Single(await factory.EventsAsync());
@@ -79,7 +80,7 @@ public sealed class ScimAdministrationTests
         Assert.Equal(ProvisioningOperation.ScimEnabled, refused.Operation);
         Assert.Equal(EventOutcome.Failure, refused.Outcome);
         Assert.Equal(ActorKind.CustomerSuccess, refused.ActorKind);
-        Assert.Equal(DemoSeeder.CsmEmail, refused.Actor);
+        Assert.Equal(DemoSeeder.LeadEmail, refused.Actor);
         Assert.Equal(now, refused.OccurredAt);
         Assert.Equal("Refused: SCIM can only be enabled while the workspace's SSO configuration is active.", refused.Summary);
     }
@@ -94,10 +95,10 @@ public sealed class ScimAdministrationTests
 
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.GetStatusAsync(acmeAdmin, "ides"));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RevealTokenAsync(acmeAdmin, "ides", copied: true));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RegenerateTokenAsync(acmeAdmin, "ides", TokenGracePeriod.None));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RegenerateTokenAsync(acmeAdmin, "ides", TokenGracePeriod.None, null));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RevealTokenAsync(csm, "ides", copied: false));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.GetStatusAsync(acmeAdmin, "no-such-workspace"));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RegenerateTokenAsync(acmeAdmin, "no-such-workspace", TokenGracePeriod.None));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RegenerateTokenAsync(acmeAdmin, "no-such-workspace", TokenGracePeriod.None, null));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.ListWorkspacesAsync(acmeAdmin));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.GetStatusAsync(new System.Security.Claims.ClaimsPrincipal(), "ides"));
 
@@ -114,12 +115,12 @@ public sealed class ScimAdministrationTests
         var csm = await factory.PrincipalAsync(DemoSeeder.CsmEmail);
         var idesId = await factory.WithDbAsync(db => db.Workspaces.Where(w => w.Slug == "ides").Select(w => (Guid?)w.Id).SingleAsync());
 
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RegenerateTokenAsync(acmeAdmin, "ides", TokenGracePeriod.None));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RegenerateTokenAsync(acmeAdmin, "ides", TokenGracePeriod.None, null));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RevealTokenAsync(acmeAdmin, "ides", copied: true));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RevealTokenAsync(csm, "ides", copied: false));
         // Reads and an unknown workspace leave no audit row: nothing's access could change.
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.GetStatusAsync(acmeAdmin, "ides"));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RegenerateTokenAsync(acmeAdmin, "no-such-workspace", TokenGracePeriod.None));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.RegenerateTokenAsync(acmeAdmin, "no-such-workspace", TokenGracePeriod.None, null));
 
         var events = await factory.EventsAsync();
         Assert.Equal(
@@ -150,7 +151,7 @@ public sealed class ScimAdministrationTests
 
         Assert.Equal(PortalFactory.IdesToken, await service.RevealTokenAsync(admin, "ides", copied: false));
         Assert.Equal(PortalFactory.IdesToken, await service.RevealTokenAsync(admin, "ides", copied: true));
-        var issued = await service.RegenerateTokenAsync(admin, "ides", TokenGracePeriod.OneHour);
+        var issued = await service.RegenerateTokenAsync(admin, "ides", TokenGracePeriod.OneHour, await factory.CurrentTokenIdAsync("ides"));
         Assert.Equal(issued.Token, await service.RevealTokenAsync(admin, "ides", copied: true));
 
         var audits = (await factory.EventsAsync()).Where(e => e.ActorKind == ActorKind.WorkspaceAdmin).ToList();

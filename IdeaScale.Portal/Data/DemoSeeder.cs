@@ -21,6 +21,9 @@ public sealed class SeedOptions
     /// <summary>Password of the demo customer-success manager; generated and logged once when unset.</summary>
     public string? CsmPassword { get; set; }
 
+    /// <summary>Password of the demo customer-success lead; generated and logged once when unset.</summary>
+    public string? LeadPassword { get; set; }
+
     /// <summary>
     /// Seed a short sample provisioning history for ides (as if Entra had provisioned the demo directory), so the
     /// provisioning-log page has something to show before any IdP has called.
@@ -38,7 +41,8 @@ public sealed class SeedWorkspaceOptions
 }
 
 /// <summary>
-/// Creates the demo: workspaces ides, acme and nosso, their admins, a customer-success manager, SSO setups,
+/// Creates the demo: workspaces ides, acme and nosso, their admins, a customer-success manager and a customer-success
+/// lead, SSO setups,
 /// SCIM tokens, and a few provisioned users and groups in ides. Runs only on an empty database, so a second
 /// start changes nothing.
 /// </summary>
@@ -61,14 +65,20 @@ public sealed partial class DemoSeeder(
     ];
 
     public const string CsmEmail = "csm@ideascale.example";
+
+    /// <summary>The demo customer-success lead (roles CustomerSuccess and CustomerSuccessLead): switches SCIM anywhere, assigns CSMs.</summary>
+    public const string LeadEmail = "lead@ideascale.example";
     public static string AdminEmail(string slug) => $"admin@{slug}.example";
 
     public async Task SeedAsync(CancellationToken ct = default)
     {
         var seed = options.Value;
-        if (!await roles.RoleExistsAsync(Roles.CustomerSuccess))
+        foreach (var role in new[] { Roles.CustomerSuccess, Roles.CustomerSuccessLead })
         {
-            await roles.CreateAsync(new IdentityRole(Roles.CustomerSuccess));
+            if (!await roles.RoleExistsAsync(role))
+            {
+                await roles.CreateAsync(new IdentityRole(role));
+            }
         }
 
         if (!seed.Demo || await db.Workspaces.AnyAsync(ct))
@@ -81,6 +91,8 @@ public sealed partial class DemoSeeder(
 
         var csm = await CreateAccountAsync(CsmEmail, "Casey Success (CSM)", seed.CsmPassword);
         await users.AddToRoleAsync(csm, Roles.CustomerSuccess);
+        var lead = await CreateAccountAsync(LeadEmail, "Lee Lead (CS lead)", seed.LeadPassword);
+        await users.AddToRolesAsync(lead, [Roles.CustomerSuccess, Roles.CustomerSuccessLead]);
 
         foreach (var demo in DemoWorkspaces)
         {
@@ -103,7 +115,7 @@ public sealed partial class DemoSeeder(
             db.WorkspaceAdmins.Add(new WorkspaceAdmin { WorkspaceId = workspace.Id, UserId = admin.Id, Created = now });
             await db.SaveChangesAsync(ct);
 
-            await credentials.IssueAsync(workspace.Id, "seed", presetToken: string.IsNullOrWhiteSpace(ws?.ScimToken) ? null : ws.ScimToken, ct: ct);
+            await credentials.IssueAsync(workspace.Id, "seed", replacing: null, presetToken: string.IsNullOrWhiteSpace(ws?.ScimToken) ? null : ws.ScimToken, ct: ct);
             if (demo.Slug == "ides")
             {
                 AddDemoDirectory(workspace.Id);
@@ -228,7 +240,9 @@ public sealed partial class DemoSeeder(
         };
 
         db.ProvisioningEvents.Add(Event(ProvisioningOperation.Discovery, "GET", "/scim/v2/ServiceProviderConfig", null, null, 200, null));
-        db.ProvisioningEvents.Add(Event(ProvisioningOperation.AuthenticationFailure, "GET", "/scim/v2/Users", null, null, 401, "Missing or invalid credentials."));
+        var denied = Event(ProvisioningOperation.AuthenticationFailure, "GET", "/scim/v2/Users", null, null, 401, "Missing or invalid credentials.");
+        denied.Actor = Scim.Auth.ScimClients.Unauthenticated; // a request without valid credentials names no client
+        db.ProvisioningEvents.Add(denied);
         foreach (var m in members)
         {
             db.ProvisioningEvents.Add(Event(ProvisioningOperation.Create, "POST", "/scim/v2/Users", "User", m.Id.ToString(), 201, $"Created {m.UserName}."));
@@ -251,6 +265,6 @@ public sealed partial class DemoSeeder(
     [LoggerMessage(Level = LogLevel.Information, Message = "Created the demo data: {Count} workspaces and their accounts.")]
     private static partial void LogSeeded(ILogger logger, int count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Demo account {Email} was created with the generated password {Password} (set Seed:AdminPassword / Seed:CsmPassword to choose it). It is shown only this once.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Demo account {Email} was created with the generated password {Password} (set Seed:AdminPassword / Seed:CsmPassword / Seed:LeadPassword to choose it). It is shown only this once.")]
     private static partial void LogGeneratedPassword(ILogger logger, string email, string password);
 }

@@ -38,6 +38,13 @@ public sealed class ScimRateLimitOptions
     /// earlier, by at most (Instances - 1) / Instances of the limit.
     /// </summary>
     public int Instances { get; set; } = 1;
+
+    /// <summary>
+    /// Requests per minute one client IP may send that fail authentication (a token bucket of this size per IP,
+    /// refilled at this rate). Beyond it they are answered 429 with Retry-After and not recorded one by one.
+    /// 0 turns the per-IP limit off.
+    /// </summary>
+    public int UnauthenticatedPerIpPerMinute { get; set; } = 30;
 }
 
 public sealed class ProvisioningLogOptions
@@ -56,6 +63,17 @@ public sealed class ProvisioningLogOptions
     /// SSO changes, refused attempts) older than this many days are pruned; 0 (the default) keeps them forever.
     /// </summary>
     public int AuditRetentionDays { get; set; }
+
+    /// <summary>
+    /// Most rows of unauthenticated requests (failed authentication: no, wrong or expired credentials) recorded per
+    /// workspace (and once more for requests naming no workspace's host) per <see cref="UnauthenticatedWindow"/>.
+    /// Further ones, and those refused by the per-IP limit, are only counted, and one summary row per workspace and
+    /// window reports how many, so a flood of unauthenticated requests cannot grow the database without bound.
+    /// </summary>
+    public int UnauthenticatedRowsPerWindow { get; set; } = 20;
+
+    /// <summary>The window of <see cref="UnauthenticatedRowsPerWindow"/>.</summary>
+    public TimeSpan UnauthenticatedWindow { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>How often the pruning runs.</summary>
     public TimeSpan PruneInterval { get; set; } = TimeSpan.FromHours(6);

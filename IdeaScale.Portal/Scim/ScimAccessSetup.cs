@@ -33,6 +33,10 @@ public static class ScimAccessSetup
         services.AddHostedService(sp => sp.GetRequiredService<ScimCredentialUsage>());
         services.AddSingleton<ProvisioningLogWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<ProvisioningLogWriter>());
+
+        // After the writer: hosted services stop in reverse order, so the last summaries are written before it closes.
+        services.AddSingleton<UnauthenticatedRequestLog>();
+        services.AddHostedService(sp => sp.GetRequiredService<UnauthenticatedRequestLog>());
         services.AddSingleton<ProvisioningLogRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<ProvisioningLogRetention>());
 

@@ -8,6 +8,8 @@ namespace IdeaScale.Portal.Security;
 /// <summary>Portal sign-in: ASP.NET Core Identity with EF stores, cookie authentication and the platform roles.</summary>
 public static class IdentitySetup
 {
+    public const string LockoutSection = "SignIn:Lockout";
+
     public static WebApplicationBuilder AddPortalIdentity(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -28,13 +30,23 @@ public static class IdentitySetup
                 options.SignIn.RequireConfirmedAccount = true;
                 options.User.RequireUniqueEmail = true;
                 options.Lockout.MaxFailedAccessAttempts = 5;
+                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+                options.Lockout.AllowedForNewUsers = true;
                 options.Stores.SchemaVersion = IdentitySchemaVersions.Version3;
             })
             .AddRoles<IdentityRole>()
             .AddUserManager<PortalUserManager>()
             .AddEntityFrameworkStores<PortalDbContext>()
-            .AddSignInManager()
+            .AddSignInManager<PortalSignInManager>()
             .AddDefaultTokenProviders();
+
+        // SignIn:Lockout binds onto Identity's LockoutOptions (MaxFailedAccessAttempts, DefaultLockoutTimeSpan,
+        // AllowedForNewUsers); every sign-in page counts failures towards it.
+        services.AddOptions<IdentityOptions>().Configure<IConfiguration>((options, configuration) =>
+            configuration.GetSection(LockoutSection).Bind(options.Lockout));
+        services.Configure<SignInThrottleOptions>(builder.Configuration.GetSection(SignInThrottleOptions.Section));
+        services.AddSingleton<SignInThrottle>();
+        services.AddSessionValidation();
 
         services.AddSingleton<IEmailSender<PortalUser>, IdentityNoOpEmailSender>();
         services.AddAuthorizationBuilder()

@@ -159,12 +159,37 @@ public sealed class ProvisioningLog(IDbContextFactory<PortalDbContext> dbFactory
             return "";
         }
 
-        // A leading =, +, - or @ would be run as a formula by spreadsheet apps (CSV injection).
-        if (value[0] is '=' or '+' or '-' or '@')
-        {
-            value = "'" + value;
-        }
-
+        value = NeutraliseFormula(value);
         return value.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
     }
+
+    /// <summary>
+    /// CSV injection (OWASP "CSV Injection"): a spreadsheet runs a cell as a formula when it starts with =, +, - or @,
+    /// and also when such a character follows leading whitespace, or when the cell starts with TAB, CR or LF. The
+    /// fullwidth (＝ ＋ － ＠) and small (﹦ ﹢ ﹣ ﹫) forms fold to the same characters (NFKC) and are treated alike, as is
+    /// the minus sign U+2212. Such a cell is prefixed with a single quote, which spreadsheets show as text.
+    /// </summary>
+    internal static string NeutraliseFormula(string value)
+    {
+        foreach (var c in value)
+        {
+            if (c is '\t' or '\r' or '\n')
+            {
+                return "'" + value;
+            }
+
+            if (char.IsWhiteSpace(c))
+            {
+                continue;
+            }
+
+            return IsFormulaLead(c) ? "'" + value : value;
+        }
+
+        return value;
+    }
+
+    private static bool IsFormulaLead(char c) =>
+        c is '=' or '+' or '-' or '@' or '\u2212'
+        || (c > '\u007f' && c.ToString().Normalize(System.Text.NormalizationForm.FormKC) is "=" or "+" or "-" or "@");
 }

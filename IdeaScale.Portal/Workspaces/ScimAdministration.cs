@@ -46,6 +46,7 @@ public sealed record ScimStatus(
     DateTime? ScimEnabledChangedAt,
     string? ScimEnabledChangedBy,
     string BaseUrl,
+    Guid? TokenId,
     DateTime? TokenCreatedAt,
     string? TokenCreatedBy,
     DateTime? PreviousTokenExpiresAt,
@@ -66,13 +67,21 @@ public sealed record ScimStatus(
 /// <summary>A freshly issued token, shown once prominently. <see cref="PreviousTokenExpiresAt"/> is set when a grace period was chosen.</summary>
 public sealed record IssuedScimToken(string Token, DateTime CreatedAt, DateTime? PreviousTokenExpiresAt);
 
-/// <summary>One row of the customer-success console.</summary>
+/// <summary>
+/// One row of the customer-success console. <see cref="CanToggleScim"/>: the viewer is the assigned CSM or a lead
+/// (the server checks again on every switch).
+/// </summary>
 public sealed record ScimWorkspaceOverview(
-    Guid WorkspaceId, string Slug, string Name, bool SsoActive, bool ScimEnabled, DateTime? LastActivityAt, string? CsmName, string? CsmEmail);
+    Guid WorkspaceId, string Slug, string Name, bool SsoActive, bool ScimEnabled, DateTime? LastActivityAt, string? CsmName, string? CsmEmail,
+    string? CsmId = null, bool CanToggleScim = false);
+
+/// <summary>A customer-success account a lead can assign to a workspace.</summary>
+public sealed record CustomerSuccessManager(string Id, string DisplayName, string Email);
 
 /// <summary>
 /// The portal's SCIM actions: status, reveal/copy, regenerate (workspace admins of that workspace), and
-/// enable/disable (CustomerSuccess role only). Every method re-checks authorization on the server against the
+/// enable/disable (the workspace's assigned Customer Success Manager, or a CustomerSuccessLead), CSM assignment
+/// (CustomerSuccessLead only). Every method re-checks authorization on the server against the
 /// database, so a crafted call from a page that hides the control is still refused with
 /// <see cref="UnauthorizedAccessException"/>. Every change of access is audited as a <see cref="ProvisioningEvent"/>
 /// with the acting account, in the same transaction as the change.
@@ -101,6 +110,7 @@ public sealed class ScimAdministration(
                 ChangedBy = w.Scim != null ? w.Scim.EnabledChangedBy : null,
                 CsmName = w.CustomerSuccessManager != null ? w.CustomerSuccessManager.DisplayName : null,
                 CsmEmail = w.CustomerSuccessManager != null ? w.CustomerSuccessManager.Email : null,
+                CsmId = w.CustomerSuccessManagerId,
             })
             .FirstOrDefaultAsync(ct);
         var isAdmin = ws is not null && await actor.IsAdminOfAsync(db, ws.Id, ct);
@@ -139,19 +149,23 @@ public sealed class ScimAdministration(
         return new ScimStatus(
             ws.Id, ws.Slug, ws.Name, ws.SsoActive, ws.ScimEnabled, ws.ChangedAt, ws.ChangedBy,
             ws.PublicUrl.TrimEnd('/') + ScimConstants.BasePath,
-            current?.CreatedAt, current?.CreatedBy, previousExpiry,
+            current?.Id, current?.CreatedAt, current?.CreatedBy, previousExpiry,
             lastUse is null ? null : new ScimLastUse(lastUse.LastUsedAt!.Value, lastUse.LastUsedIp, lastUse.LastUsedClient),
             lastSuccess, lastFailure?.LastFailureAt, lastFailure?.LastFailureStatus,
             health, failingSince, ws.CsmName, ws.CsmEmail,
-            CanManageToken: isAdmin, CanToggleScim: actor.IsCustomerSuccess);
+            CanManageToken: isAdmin, CanToggleScim: actor.MayToggleScim(ws.CsmId));
     }
 
     /// <summary>
     /// Replaces the workspace's token (admins of the workspace only; anyone else's attempt is refused and audited).
-    /// The previous token stops at once, or at the end of <paramref name="grace"/>. Audited as TokenRegenerated.
+    /// <paramref name="replacing"/> is the token the admin saw as current (<see cref="ScimStatus.TokenId"/>): exactly
+    /// that token stops at once, or at the end of <paramref name="grace"/>. When it is no longer current (another admin
+    /// or tab regenerated first) nothing changes, the attempt is audited as refused and
+    /// <see cref="ScimTokenConflictException"/> says who regenerated it and when. Audited as TokenRegenerated.
     /// Returns the new token in clear.
     /// </summary>
-    public async Task<IssuedScimToken> RegenerateTokenAsync(ClaimsPrincipal user, string slug, TokenGracePeriod grace, CancellationToken ct = default)
+    public async Task<IssuedScimToken> RegenerateTokenAsync(
+        ClaimsPrincipal user, string slug, TokenGracePeriod grace, Guid? replacing, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var (actor, workspaceId) = await RequireAdminAsync(db, user, slug, ProvisioningOperation.TokenRegenerated, ct);
@@ -162,9 +176,27 @@ public sealed class ScimAdministration(
             : "New SCIM token issued; the previous token stopped working immediately.";
         db.ProvisioningEvents.Add(Audit(workspaceId, actor, ActorKind.WorkspaceAdmin, ProvisioningOperation.TokenRegenerated, EventOutcome.Success, summary, now));
 
-        // IssueAsync saves the new credential, the grace expiry and the audit row in one SaveChanges.
-        var (token, credential) = await new ScimCredentials(db, protection, time).IssueAsync(workspaceId, actor.Email, graceSpan, ct: ct);
-        return new IssuedScimToken(token, credential.CreatedAt, graceSpan is { } span ? now + span : null);
+        try
+        {
+            // IssueAsync saves the new credential, the grace expiry and the audit row in one transaction.
+            var (token, credential) = await new ScimCredentials(db, protection, time).IssueAsync(workspaceId, actor.Email, replacing, graceSpan, ct: ct);
+            return new IssuedScimToken(token, credential.CreatedAt, graceSpan is { } span ? now + span : null);
+        }
+        catch (ScimTokenConflictException conflict)
+        {
+            // Lost the race: nothing of it was saved. Say who won, and keep the attempt on record.
+            db.ChangeTracker.Clear();
+            var winner = await db.ScimCredentials.AsNoTracking().Where(c => c.WorkspaceId == workspaceId && c.CurrentWorkspaceId == workspaceId)
+                .Select(c => new { c.CreatedAt, c.CreatedBy }).FirstOrDefaultAsync(ct);
+            var message = winner is null
+                ? "The SCIM token was changed by someone else while you were confirming. Nothing was changed; check the token shown now."
+                : string.Create(CultureInfo.InvariantCulture,
+                    $"{winner.CreatedBy ?? "Someone else"} regenerated the SCIM token at {winner.CreatedAt:yyyy-MM-dd HH:mm:ss} UTC while you were confirming. Your regeneration was not applied: the token shown now is the current one. Regenerate again if you still need a new token.");
+            db.ProvisioningEvents.Add(Audit(workspaceId, actor, ActorKind.WorkspaceAdmin, ProvisioningOperation.TokenRegenerated, EventOutcome.Failure,
+                "Refused: the token had already been regenerated by someone else; nothing was changed.", now));
+            await db.SaveChangesAsync(ct);
+            throw new ScimTokenConflictException(message, conflict);
+        }
     }
 
     /// <summary>
@@ -188,9 +220,9 @@ public sealed class ScimAdministration(
     }
 
     /// <summary>
-    /// Turns SCIM on or off for a workspace. CustomerSuccess role only: anyone else (including the workspace's
-    /// own admins) gets <see cref="UnauthorizedAccessException"/>, nothing changes, and the refused attempt is
-    /// audited. Enabling requires active SSO (else <see cref="InvalidOperationException"/>, audited as refused too).
+    /// Turns SCIM on or off for a workspace. Only the workspace's assigned Customer Success Manager or a
+    /// CustomerSuccessLead: anyone else (other CSMs, the workspace's own admins) gets
+    /// <see cref="UnauthorizedAccessException"/>, nothing changes, and the refused attempt is audited. Enabling requires active SSO (else <see cref="InvalidOperationException"/>, audited as refused too).
     /// Audited as ScimEnabled/ScimDisabled with the acting account.
     /// Takes effect on the next SCIM request (the change clears the SCIM access cache, see Scim/Auth/ScimAccessCache.cs).
     /// </summary>
@@ -206,9 +238,11 @@ public sealed class ScimAdministration(
             throw Denied();
         }
 
-        if (!actor.IsCustomerSuccess)
+        if (!actor.MayToggleScim(ws.CustomerSuccessManagerId))
         {
-            const string reason = "Only Customer Success staff can enable or disable SCIM.";
+            var reason = actor.IsCustomerSuccess
+                ? "Only the workspace's assigned Customer Success Manager or a Customer Success lead can enable or disable SCIM for it."
+                : "Only Customer Success staff can enable or disable SCIM.";
             await AuditRefusalAsync(db, actor, ws.Id, operation, reason, now, ct);
             throw new UnauthorizedAccessException(reason);
         }
@@ -259,9 +293,73 @@ public sealed class ScimAdministration(
                 w.Scim != null && w.Scim.Enabled,
                 db.ScimCredentials.Where(c => c.WorkspaceId == w.Id).Max(c => c.LastUsedAt),
                 w.CustomerSuccessManager != null ? w.CustomerSuccessManager.DisplayName : null,
-                w.CustomerSuccessManager != null ? w.CustomerSuccessManager.Email : null))
+                w.CustomerSuccessManager != null ? w.CustomerSuccessManager.Email : null,
+                w.CustomerSuccessManagerId,
+                actor.IsCustomerSuccessLead || w.CustomerSuccessManagerId == actor.UserId))
             .ToListAsync(ct);
     }
+
+    /// <summary>The accounts in the CustomerSuccess role, for a lead's assignment picker (CustomerSuccessLead only).</summary>
+    public async Task<IReadOnlyList<CustomerSuccessManager>> ListCustomerSuccessManagersAsync(ClaimsPrincipal user, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var actor = await PortalActor.RequireAsync(db, user, ct);
+        if (!actor.IsCustomerSuccessLead)
+        {
+            throw Denied();
+        }
+
+        return await CustomerSuccessAccounts(db).OrderBy(u => u.DisplayName).ThenBy(u => u.Email)
+            .Select(u => new CustomerSuccessManager(u.Id, u.DisplayName, u.Email ?? u.UserName ?? u.Id)).ToListAsync(ct);
+    }
+
+    /// <summary>
+    /// Assigns the workspace to the Customer Success Manager <paramref name="csmUserId"/> (null: unassigns it).
+    /// CustomerSuccessLead only: anyone else's attempt is refused with <see cref="UnauthorizedAccessException"/> and
+    /// audited. The account must be in the CustomerSuccess role (else <see cref="InvalidOperationException"/>). The
+    /// change is audited as CsmAssigned with the lead's account, naming the previous and the new CSM.
+    /// </summary>
+    public async Task AssignCsmAsync(ClaimsPrincipal user, string slug, string? csmUserId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var actor = await PortalActor.RequireAsync(db, user, ct);
+        var ws = await db.Workspaces.Include(w => w.CustomerSuccessManager).FirstOrDefaultAsync(w => w.Slug == slug, ct) ?? throw Denied();
+        var now = time.GetUtcNow().UtcDateTime;
+        if (!actor.IsCustomerSuccessLead)
+        {
+            const string reason = "Only a Customer Success lead can assign Customer Success Managers.";
+            await AuditRefusalAsync(db, actor, ws.Id, ProvisioningOperation.CsmAssigned, reason, now, ct);
+            throw new UnauthorizedAccessException(reason);
+        }
+
+        CustomerSuccessManager? csm = null;
+        if (csmUserId is not null)
+        {
+            csm = await CustomerSuccessAccounts(db).Where(u => u.Id == csmUserId)
+                .Select(u => new CustomerSuccessManager(u.Id, u.DisplayName, u.Email ?? u.UserName ?? u.Id)).FirstOrDefaultAsync(ct);
+            if (csm is null)
+            {
+                const string reason = "Only an account in the Customer Success role can be assigned to a workspace.";
+                await AuditRefusalAsync(db, actor, ws.Id, ProvisioningOperation.CsmAssigned, reason, now, ct);
+                throw new InvalidOperationException(reason);
+            }
+        }
+
+        if (ws.CustomerSuccessManagerId == csmUserId)
+        {
+            return;
+        }
+
+        var before = ws.CustomerSuccessManager is { } previous ? $"{previous.DisplayName} ({previous.Email})" : "nobody";
+        var after = csm is null ? "nobody" : $"{csm.DisplayName} ({csm.Email})";
+        ws.CustomerSuccessManagerId = csmUserId;
+        db.ProvisioningEvents.Add(Audit(ws.Id, actor, ActorKind.CustomerSuccess, ProvisioningOperation.CsmAssigned, EventOutcome.Success,
+            $"Customer Success Manager changed from {before} to {after}.", now));
+        await db.SaveChangesAsync(ct);
+    }
+
+    private static IQueryable<PortalUser> CustomerSuccessAccounts(PortalDbContext db) =>
+        db.Users.Where(u => db.UserRoles.Any(ur => ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.Name == Roles.CustomerSuccess)));
 
     /// <summary>
     /// The actor and the workspace when the actor administers it. Otherwise the attempted <paramref name="operation"/>

@@ -72,6 +72,10 @@ public sealed class AccessFactory : PortalFactory
         return scope.ServiceProvider.GetRequiredService<IdeaScale.Portal.Workspaces.ScimCredentials>().Reveal(credential);
     }
 
+    /// <summary>The id of the workspace's current credential (what the SCIM page passes as the token it replaces).</summary>
+    public Task<Guid?> CurrentTokenIdAsync(string slug) => WithDbAsync(db =>
+        db.ScimCredentials.Where(c => c.Settings!.Workspace!.Slug == slug && c.ExpiresAt == null).Select(c => (Guid?)c.Id).SingleOrDefaultAsync());
+
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
     /// <summary>Writes every queued provisioning-log row and coalesced last-use fact now.</summary>

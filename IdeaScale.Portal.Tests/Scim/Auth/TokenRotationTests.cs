@@ -12,7 +12,7 @@ public sealed class TokenRotationTests
     {
         using var factory = new AccessFactory();
         var admin = await factory.PrincipalAsync(DemoSeeder.AdminEmail("ides"));
-        var issued = await factory.Get<ScimAdministration>().RegenerateTokenAsync(admin, "ides", TokenGracePeriod.None);
+        var issued = await factory.Get<ScimAdministration>().RegenerateTokenAsync(admin, "ides", TokenGracePeriod.None, await factory.CurrentTokenIdAsync("ides"));
 
         Assert.StartsWith(ScimCredentials.Prefix, issued.Token, StringComparison.Ordinal);
         Assert.Null(issued.PreviousTokenExpiresAt);
@@ -41,7 +41,7 @@ public sealed class TokenRotationTests
         using var factory = new AccessFactory();
         var admin = await factory.PrincipalAsync(DemoSeeder.AdminEmail("ides"));
         var regeneratedAt = factory.Time.GetUtcNow().UtcDateTime;
-        var issued = await factory.Get<ScimAdministration>().RegenerateTokenAsync(admin, "ides", grace);
+        var issued = await factory.Get<ScimAdministration>().RegenerateTokenAsync(admin, "ides", grace, await factory.CurrentTokenIdAsync("ides"));
 
         Assert.Equal(regeneratedAt.AddHours(hours), issued.PreviousTokenExpiresAt);
         var status = await factory.Get<ScimAdministration>().GetStatusAsync(admin, "ides");
@@ -70,8 +70,8 @@ public sealed class TokenRotationTests
         using var factory = new AccessFactory();
         var admin = await factory.PrincipalAsync(DemoSeeder.AdminEmail("ides"));
         var service = factory.Get<ScimAdministration>();
-        var second = await service.RegenerateTokenAsync(admin, "ides", TokenGracePeriod.OneHour);
-        var third = await service.RegenerateTokenAsync(admin, "ides", TokenGracePeriod.OneHour);
+        var second = await service.RegenerateTokenAsync(admin, "ides", TokenGracePeriod.OneHour, await factory.CurrentTokenIdAsync("ides"));
+        var third = await service.RegenerateTokenAsync(admin, "ides", TokenGracePeriod.OneHour, await factory.CurrentTokenIdAsync("ides"));
 
         using var first = factory.Scim(PortalFactory.IdesToken);
         await ScimAssert.ErrorAsync(await first.GetAsync(Probe), 401);

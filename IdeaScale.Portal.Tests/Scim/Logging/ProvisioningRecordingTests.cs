@@ -233,7 +233,7 @@ public sealed class ProvisioningRecordingTests
         await wrongBasic.GetAsync("scim/v2/Users");
 
         await service.RevealTokenAsync(admin, "ides", copied: true);
-        var issued = await service.RegenerateTokenAsync(admin, "ides", TokenGracePeriod.OneHour);
+        var issued = await service.RegenerateTokenAsync(admin, "ides", TokenGracePeriod.OneHour, await factory.CurrentTokenIdAsync("ides"));
         using var fresh = factory.Scim(issued.Token);
         await fresh.GetAsync("scim/v2/Users");
         await factory.FlushAsync();

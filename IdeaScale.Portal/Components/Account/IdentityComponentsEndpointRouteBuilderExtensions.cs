@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 
+using IdeaScale.Portal.Components.Account;
 using IdeaScale.Portal.Components.Account.Pages;
 using IdeaScale.Portal.Components.Account.Pages.Manage;
 using IdeaScale.Portal.Data;
@@ -44,12 +45,15 @@ internal static class IdentityComponentsEndpointRouteBuilderExtensions
         });
 
         accountGroup.MapPost("/Logout", async (
+            HttpContext context,
             ClaimsPrincipal user,
             [FromServices] SignInManager<PortalUser> signInManager,
             [FromForm] string returnUrl) =>
         {
-            await signInManager.SignOutAsync();
-            return TypedResults.LocalRedirect($"~/{returnUrl}");
+            // A new security stamp: this cookie, and any copy of it, is refused from the next request on.
+            await SessionValidation.SignOutEverywhereAsync(signInManager, user);
+            var appBase = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/";
+            return TypedResults.LocalRedirect("~/" + IdentityRedirectManager.ToLocal(returnUrl, appBase));
         });
 
         accountGroup.MapPost("/PasskeyCreationOptions", async (

@@ -17,18 +17,35 @@ internal sealed class IdentityRedirectManager(NavigationManager navigationManage
         MaxAge = TimeSpan.FromSeconds(5),
     };
 
-    public void RedirectTo(string? uri)
-    {
-        uri ??= "";
+    /// <summary>
+    /// Redirects to <paramref name="uri"/> when it is a page of this app, and to the home page otherwise: a return URL
+    /// from the query string may point anywhere (<c>https://…</c>, <c>//host</c>, <c>/\host</c>), and is never followed
+    /// off the app nor an error.
+    /// </summary>
+    public void RedirectTo(string? uri) => navigationManager.NavigateTo(ToLocal(uri, navigationManager.BaseUri));
 
-        // Prevent open redirects.
-        if (!Uri.IsWellFormedUriString(uri, UriKind.Relative)
-            || uri.StartsWith("//", StringComparison.Ordinal))
+    /// <summary>
+    /// <paramref name="uri"/> as a path relative to <paramref name="baseUri"/> when it resolves to a page under it, else
+    /// "" (the home page). Backslashes and control characters (which browsers turn into "/" or drop, making
+    /// <c>/\host</c> or <c>/\t/host</c> another host) are refused outright.
+    /// </summary>
+    internal static string ToLocal(string? uri, string baseUri)
+    {
+        if (string.IsNullOrEmpty(uri) || uri.Any(c => c == '\\' || char.IsControl(c)))
         {
-            uri = navigationManager.ToBaseRelativePath(uri);
+            return "";
         }
 
-        navigationManager.NavigateTo(uri);
+        var appBase = new Uri(baseUri, UriKind.Absolute);
+        if (!Uri.TryCreate(appBase, uri, out var target)
+            || !string.Equals(target.GetLeftPart(UriPartial.Authority), appBase.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase)
+            || !target.AbsolutePath.StartsWith(appBase.AbsolutePath, StringComparison.Ordinal))
+        {
+            return "";
+        }
+
+        // Never a leading "/" (a path like "//host" would leave the app once the base is put in front of it).
+        return (target.PathAndQuery[appBase.AbsolutePath.Length..] + target.Fragment).TrimStart('/');
     }
 
     public void RedirectTo(string uri, Dictionary<string, object?> queryParameters)

@@ -65,6 +65,17 @@ internal sealed class ScimCredentialConfiguration : IEntityTypeConfiguration<Sci
         b.GuardsAccess();
         b.Property(c => c.TokenHash).HasMaxLength(64);
         b.HasIndex(c => c.TokenHash).IsUnique();
+
+        // At most one current credential per workspace, and "current" and "expires" never disagree. Both are plain
+        // portable SQL (a unique index over a nullable column, NULL checks): the same on SQLite and PostgreSQL.
+        b.HasIndex(c => c.CurrentWorkspaceId).IsUnique();
+        b.ToTable(t =>
+        {
+            t.HasCheckConstraint("CK_ScimCredentials_CurrentXorExpires",
+                "(\"CurrentWorkspaceId\" IS NULL AND \"ExpiresAt\" IS NOT NULL) OR (\"CurrentWorkspaceId\" IS NOT NULL AND \"ExpiresAt\" IS NULL)");
+            t.HasCheckConstraint("CK_ScimCredentials_CurrentOfOwnWorkspace",
+                "\"CurrentWorkspaceId\" IS NULL OR \"CurrentWorkspaceId\" = \"WorkspaceId\"");
+        });
         b.Property(c => c.LastUsedIp).HasMaxLength(64);
         b.Property(c => c.LastUsedUserAgent).HasMaxLength(512);
     }

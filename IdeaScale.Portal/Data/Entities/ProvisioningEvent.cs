@@ -33,6 +33,7 @@ public enum ProvisioningOperation
     SsoUpdated = 25,
     SsoActivated = 26,
     SsoDeactivated = 27,
+    CsmAssigned = 28,
 }
 
 public enum EventOutcome

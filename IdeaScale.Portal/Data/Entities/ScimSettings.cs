@@ -14,8 +14,10 @@ public sealed class ScimSettings
 }
 
 /// <summary>
-/// One SCIM secret token. A workspace has one current credential (<see cref="ExpiresAt"/> null) and,
-/// during a rotation grace period, the previous one with <see cref="ExpiresAt"/> set.
+/// One SCIM secret token. A workspace has one current credential (<see cref="CurrentWorkspaceId"/> set,
+/// <see cref="ExpiresAt"/> null) and, during a rotation grace period, the previous one with <see cref="ExpiresAt"/>
+/// set and <see cref="CurrentWorkspaceId"/> null. The database enforces both (a unique index and a check constraint,
+/// see ScimCredentialConfiguration).
 /// The raw token is never stored: only its SHA-256 hash (for lookup) and a Data Protection-encrypted copy
 /// (so the admin can copy it again).
 /// </summary>
@@ -24,6 +26,13 @@ public sealed class ScimCredential
     public Guid Id { get; set; } = Guid.NewGuid();
     public Guid WorkspaceId { get; set; }
     public ScimSettings? Settings { get; set; }
+
+    /// <summary>
+    /// The workspace's id while this is its current credential; null once replaced. Unique, so a workspace can have
+    /// at most one current credential: NULLs never collide in a unique index, on SQLite and PostgreSQL alike, so no
+    /// provider-specific index filter is needed.
+    /// </summary>
+    public Guid? CurrentWorkspaceId { get; set; }
 
     /// <summary>Lower-case hex SHA-256 of the token; unique.</summary>
     public required string TokenHash { get; set; }

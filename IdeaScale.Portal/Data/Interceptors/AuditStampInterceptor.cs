@@ -76,5 +76,5 @@ public sealed class AuditStampInterceptor(TimeProvider time) : SaveChangesInterc
     public static string Normalize(string value) => value.ToUpperInvariant();
 
     public static string HostOf(string url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.Host.ToLowerInvariant() : "";
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) ? Workspace.NormaliseHost(uri.Host) : "";
 }

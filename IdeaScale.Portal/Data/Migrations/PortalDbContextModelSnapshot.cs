@@ -225,6 +225,9 @@ namespace IdeaScale.Portal.Data.Migrations
                     b.Property<string>("CreatedBy")
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("CurrentWorkspaceId")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("ExpiresAt")
                         .HasColumnType("TEXT");
 
@@ -262,12 +265,20 @@ namespace IdeaScale.Portal.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CurrentWorkspaceId")
+                        .IsUnique();
+
                     b.HasIndex("TokenHash")
                         .IsUnique();
 
                     b.HasIndex("WorkspaceId");
 
-                    b.ToTable("ScimCredentials");
+                    b.ToTable("ScimCredentials", t =>
+                        {
+                            t.HasCheckConstraint("CK_ScimCredentials_CurrentOfOwnWorkspace", "\"CurrentWorkspaceId\" IS NULL OR \"CurrentWorkspaceId\" = \"WorkspaceId\"");
+
+                            t.HasCheckConstraint("CK_ScimCredentials_CurrentXorExpires", "(\"CurrentWorkspaceId\" IS NULL AND \"ExpiresAt\" IS NOT NULL) OR (\"CurrentWorkspaceId\" IS NOT NULL AND \"ExpiresAt\" IS NULL)");
+                        });
 
                     b.HasAnnotation("Portal:GuardsAccess", true);
                 });

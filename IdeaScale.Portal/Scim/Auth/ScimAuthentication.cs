@@ -1,4 +1,5 @@
 using IdeaScale.Portal.Scim.Errors;
+using IdeaScale.Portal.Scim.Limits;
 
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
@@ -19,19 +20,19 @@ public sealed class ScimAuthentication(RequestDelegate next)
     public const string SsoInactiveDetail = "SSO is not active for this workspace. SCIM provisioning requires an active single sign-on configuration.";
     public const string ScimDisabledDetail = "SCIM is disabled for this workspace. Its Customer Success Manager can enable it.";
 
-    public async Task InvokeAsync(HttpContext context, ScimWorkspaceLookup workspaces, ScimTenant tenant)
+    public async Task InvokeAsync(HttpContext context, ScimWorkspaceLookup workspaces, ScimTenant tenant, ScimRateLimiter rateLimiter)
     {
         var result = await context.AuthenticateAsync(ScimAuthenticationDefaults.Scheme);
         if (!result.Succeeded || !Guid.TryParse(result.Principal.FindFirst(ScimAuthenticationDefaults.WorkspaceIdClaim)?.Value, out var workspaceId))
         {
-            await context.ChallengeAsync(ScimAuthenticationDefaults.Scheme);
+            await ChallengeAsync(context, rateLimiter);
             return;
         }
 
         var ws = await workspaces.GetAsync(workspaceId, context.Request.Host.Host, context.RequestAborted);
         if (ws is null)
         {
-            await context.ChallengeAsync(ScimAuthenticationDefaults.Scheme);
+            await ChallengeAsync(context, rateLimiter);
             return;
         }
 
@@ -51,5 +52,12 @@ public sealed class ScimAuthentication(RequestDelegate next)
         }
 
         await next(context);
+    }
+
+    /// <summary>401, unless the client IP has failed authentication too often: then 429 (per-IP limit, before the log records it).</summary>
+    private static Task ChallengeAsync(HttpContext context, ScimRateLimiter rateLimiter)
+    {
+        rateLimiter.AcquireUnauthenticated(context.Connection.RemoteIpAddress?.ToString());
+        return context.ChallengeAsync(ScimAuthenticationDefaults.Scheme);
     }
 }

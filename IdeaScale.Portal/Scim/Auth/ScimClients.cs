@@ -5,9 +5,16 @@ public static class ScimClients
 {
     public const string EntraId = "Microsoft Entra ID";
     public const string Okta = "Okta";
+
+    /// <summary>
+    /// The client of a request that failed authentication. Its User-Agent is whatever the sender wrote, so it never
+    /// names a client: only an authenticated request is described by <see cref="Describe"/>.
+    /// </summary>
+    public const string Unauthenticated = "unauthenticated";
     private const int MaxLength = 200;
 
     /// <summary>
+    /// For authenticated requests only (see <see cref="Unauthenticated"/>):
     /// "Microsoft Entra ID" for the Entra provisioning agent (user agent "Azure AD SCIM Provisioning", or the
     /// Adscimversion header Entra adds), "Okta" for Okta's agents, else the raw user agent (shortened), else null.
     /// </summary>

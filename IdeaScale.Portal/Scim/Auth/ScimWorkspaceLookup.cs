@@ -18,7 +18,8 @@ public sealed class ScimWorkspaceLookup(IServiceProvider services, ScimAccessCac
 
     public async Task<ScimWorkspaceFacts?> GetAsync(Guid workspaceId, string requestHost, CancellationToken ct)
     {
-        var host = requestHost.ToLowerInvariant();
+        // Trailing dot, case and IDN form normalised like Workspace.Host: "ACME.localhost." is acme's host.
+        var host = Workspace.NormaliseHost(requestHost);
         if (read is { } r && r.WorkspaceId == workspaceId && r.Host == host)
         {
             return r.Facts;

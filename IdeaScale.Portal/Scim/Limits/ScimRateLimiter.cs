@@ -16,14 +16,33 @@ namespace IdeaScale.Portal.Scim.Limits;
 /// (<see cref="ScimRateLimitOptions.Instances"/>), so the workspace's total over all instances never exceeds the limit
 /// and no request waits for a shared counter; SCIM needs no session affinity, so a round-robin balancer spreads a
 /// workspace's requests evenly and the shares add up to the limit.
+/// <para>
+/// Requests that fail authentication have no workspace to charge: they take a token of a bucket per client IP
+/// (<see cref="ScimRateLimitOptions.UnauthenticatedPerIpPerMinute"/>), so one address cannot flood the
+/// provisioning log or the token lookup (<see cref="AcquireUnauthenticated"/>).
+/// </para>
 /// </summary>
 public sealed class ScimRateLimiter : IDisposable
 {
     private readonly PartitionedRateLimiter<Guid>? limiter;
+    private readonly PartitionedRateLimiter<string>? unauthenticated;
 
     public ScimRateLimiter(IOptions<ScimAccessOptions> options)
     {
         var o = options.Value.RateLimit;
+        if (o.UnauthenticatedPerIpPerMinute > 0)
+        {
+            var perIp = new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = o.UnauthenticatedPerIpPerMinute,
+                TokensPerPeriod = o.UnauthenticatedPerIpPerMinute,
+                ReplenishmentPeriod = TimeSpan.FromMinutes(1),
+                QueueLimit = 0,
+                AutoReplenishment = true,
+            };
+            unauthenticated = PartitionedRateLimiter.Create<string, string>(ip => RateLimitPartition.GetTokenBucketLimiter(ip, _ => perIp));
+        }
+
         if (o.RequestsPerSecond <= 0)
         {
             return;
@@ -64,7 +83,33 @@ public sealed class ScimRateLimiter : IDisposable
             .WithHeader("Retry-After", retryAfter.ToString(CultureInfo.InvariantCulture));
     }
 
-    public void Dispose() => limiter?.Dispose();
+    /// <summary>
+    /// Takes one token of the client IP's bucket for a request that failed authentication; when it is empty, throws
+    /// 429 with Retry-After (and the request is not recorded one by one, see UnauthenticatedRequestLog).
+    /// </summary>
+    public void AcquireUnauthenticated(string? ip)
+    {
+        if (unauthenticated is null)
+        {
+            return;
+        }
+
+        using var lease = unauthenticated.AttemptAcquire(ip ?? "");
+        if (lease.IsAcquired)
+        {
+            return;
+        }
+
+        var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 60;
+        throw ScimException.TooManyRequests("Too many requests with failed authentication from this address. Retry after the time given in the Retry-After header.")
+            .WithHeader("Retry-After", retryAfter.ToString(CultureInfo.InvariantCulture));
+    }
+
+    public void Dispose()
+    {
+        limiter?.Dispose();
+        unauthenticated?.Dispose();
+    }
 }
 
 /// <summary>Applies the workspace's rate limit and the request body size limit to an authenticated SCIM request.</summary>

@@ -71,6 +71,9 @@ public sealed partial class ProvisioningLogWriter : BackgroundService
         }
     }
 
+    /// <summary>Queues a row if the queue has room (never waits); false when it is full or closed.</summary>
+    public bool TryEnqueue(ProvisioningEvent row) => channel.Writer.TryWrite(new EventItem(row));
+
     /// <summary>Waits until every row queued before this call has been saved (at once, not after the batch window).</summary>
     public async Task FlushAsync(CancellationToken ct = default)
     {

@@ -11,13 +11,20 @@ namespace IdeaScale.Portal.Scim.Logging;
 /// Outermost step of the SCIM pipeline: after the response is decided (including SCIM error bodies and
 /// authentication failures) it records one <see cref="ProvisioningEvent"/> through <see cref="ProvisioningLogWriter"/>
 /// and the token's last use through <see cref="ScimCredentialUsage"/>; neither writes to the database on the
-/// request path. The path is recorded without its query string, so nothing sent in a URL is stored.
+/// request path. The path is recorded without its query string, so nothing sent in a URL is stored. Requests that
+/// failed authentication are recorded with the client "unauthenticated" and capped per workspace
+/// (<see cref="UnauthenticatedRequestLog"/>).
 /// Scim:ProvisioningLog:Enabled and Scim:LastUse:Enabled (both on by default) switch either off, for the benchmark's
 /// overhead figure. When something listens to <see cref="ScimMetrics"/>, the same operation, status and scimType
 /// (and the measured duration) are recorded there too.
 /// </summary>
 public sealed class ScimRequestRecorder(
-    RequestDelegate next, ProvisioningLogWriter writer, ScimCredentialUsage usage, ScimMetrics metrics, TimeProvider time,
+    RequestDelegate next,
+    ProvisioningLogWriter writer,
+    ScimCredentialUsage usage,
+    UnauthenticatedRequestLog unauthenticated,
+    ScimMetrics metrics,
+    TimeProvider time,
     IOptions<ScimAccessOptions> options)
 {
     private readonly bool logEnabled = options.Value.ProvisioningLog.Enabled;
@@ -52,7 +59,9 @@ public sealed class ScimRequestRecorder(
     private async Task RecordAsync(HttpContext context, ScimTenant tenant, ScimRequestLog log, DateTime at, TimeSpan elapsed, int status, bool measured)
     {
         var request = context.Request;
-        var client = tenant.IsResolved && tenant.Client.Length > 0 ? tenant.Client : ScimClients.Describe(request);
+
+        // Only an authenticated request names its client; anyone can write any User-Agent.
+        var client = !tenant.IsResolved ? ScimClients.Unauthenticated : tenant.Client.Length > 0 ? tenant.Client : null;
         var ip = context.Connection.RemoteIpAddress?.ToString();
         if (lastUseEnabled && tenant.IsResolved && tenant.CredentialId != Guid.Empty)
         {
@@ -78,6 +87,14 @@ public sealed class ScimRequestRecorder(
         }
 
         var workspaceId = tenant.IsResolved ? tenant.WorkspaceId : await HostWorkspaceAsync(context.RequestServices.GetRequiredService<PortalDbContext>(), request.Host.Host);
+
+        // Unauthenticated: recorded one by one only within the per-workspace allowance and the per-IP limit (429),
+        // otherwise counted into one summary row (UnauthenticatedRequestLog). The metrics above still count them all.
+        if (!tenant.IsResolved && !await unauthenticated.AdmitAsync(workspaceId, at, status == StatusCodes.Status429TooManyRequests))
+        {
+            return;
+        }
+
         await writer.EnqueueAsync(new ProvisioningEvent
         {
             WorkspaceId = workspaceId,
@@ -97,11 +114,14 @@ public sealed class ScimRequestRecorder(
         });
     }
 
-    /// <summary>The workspace whose own host received an unauthenticated request, so its admins see the failure.</summary>
+    /// <summary>
+    /// The workspace whose own host received an unauthenticated request, so its admins see the failure (within the
+    /// cap of <see cref="UnauthenticatedRequestLog"/>, and always as client "unauthenticated").
+    /// </summary>
     private static async Task<Guid?> HostWorkspaceAsync(PortalDbContext db, string host)
     {
-        var lower = host.ToLowerInvariant();
-        var owners = await db.Workspaces.AsNoTracking().Where(w => w.Host == lower).Select(w => w.Id).Take(2).ToListAsync();
+        var normalised = Workspace.NormaliseHost(host);
+        var owners = await db.Workspaces.AsNoTracking().Where(w => w.Host == normalised).Select(w => w.Id).Take(2).ToListAsync();
         return owners.Count == 1 ? owners[0] : null;
     }
 

@@ -60,6 +60,60 @@ public sealed class ProvisioningLogExportTests : IClassFixture<ExportFixture>
         Assert.DoesNotContain(",@", row, StringComparison.Ordinal);
     }
 
+    /// <summary>OWASP's CSV-injection list beyond the plain four: TAB, CR, LF, whitespace before a formula, fullwidth forms.</summary>
+    [Theory]
+    [InlineData("\t=1+1")]
+    [InlineData("\r=1+1")]
+    [InlineData("\n=1+1")]
+    [InlineData("\tcmd")]
+    [InlineData(" =HYPERLINK(\"http://x.example\")")]
+    [InlineData("   +1")]
+    [InlineData("\u3000@SUM(A1)")]
+    [InlineData("\uFF1D1+1")]
+    [InlineData("\uFF0B1")]
+    [InlineData("\uFF0D1")]
+    [InlineData("\uFF20SUM(A1)")]
+    [InlineData("\uFE62\uFE631")]
+    [InlineData("\u22121+1")]
+    public async Task Export_CellsWithOtherFormulaLeads_ArePrefixedWithQuote(string hostile)
+    {
+        var marker = "csvlead-" + Guid.NewGuid().ToString("N");
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
+            var ides = await db.Workspaces.SingleAsync(w => w.Slug == "ides");
+            db.ProvisioningEvents.Add(new ProvisioningEvent
+            {
+                WorkspaceId = ides.Id,
+                OccurredAt = DateTime.UtcNow,
+                ActorKind = ActorKind.IdentityProvider,
+                Actor = hostile,
+                Operation = ProvisioningOperation.Update,
+                Outcome = EventOutcome.Success,
+                ResourceId = marker,
+                Summary = hostile + " " + marker,
+            });
+            await db.SaveChangesAsync();
+        }
+
+        using var client = await FormSignIn.SignedInClientAsync(factory, "admin@ides.example", PortalFactory.AdminPassword);
+        var rows = ParseCsv(await client.GetStringAsync(ExportPath + "?text=" + marker));
+
+        Assert.Equal(2, rows.Count);
+        var header = rows[0];
+        var row = rows[1];
+        Assert.Equal("'" + hostile, row[header.IndexOf("Actor")]);
+        Assert.Equal("'" + hostile + " " + marker, row[header.IndexOf("Summary")]);
+        Assert.Equal(marker, row[header.IndexOf("ResourceId")]);
+    }
+
+    [Theory]
+    [InlineData("plain text")]
+    [InlineData(" leading space then text")]
+    [InlineData("a-b=c")]
+    public void NeutraliseFormula_OrdinaryText_IsUnchanged(string text) =>
+        Assert.Equal(text, IdeaScale.Portal.Workspaces.ProvisioningLog.NeutraliseFormula(text));
+
     [Fact]
     public async Task Export_WithOutcomeFilter_ReturnsOnlyMatchingRows()
     {
@@ -93,6 +147,58 @@ public sealed class ProvisioningLogExportTests : IClassFixture<ExportFixture>
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Contains("/Account/Login", response.Headers.Location!.ToString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>RFC 4180: quoted fields may hold commas, quotes (doubled) and line breaks; records end with CRLF.</summary>
+    private static List<List<string>> ParseCsv(string csv)
+    {
+        var records = new List<List<string>>();
+        var record = new List<string>();
+        var field = new System.Text.StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < csv.Length; i++)
+        {
+            var c = csv[i];
+            if (quoted)
+            {
+                if (c == '"' && i + 1 < csv.Length && csv[i + 1] == '"')
+                {
+                    field.Append('"');
+                    i++;
+                }
+                else if (c == '"')
+                {
+                    quoted = false;
+                }
+                else
+                {
+                    field.Append(c);
+                }
+            }
+            else if (c == '"')
+            {
+                quoted = true;
+            }
+            else if (c == ',')
+            {
+                record.Add(field.ToString());
+                field.Clear();
+            }
+            else if (c == '\r' && i + 1 < csv.Length && csv[i + 1] == '\n')
+            {
+                record.Add(field.ToString());
+                field.Clear();
+                records.Add(record);
+                record = [];
+                i++;
+            }
+            else
+            {
+                field.Append(c);
+            }
+        }
+
+        return records;
     }
 
     private static List<string> SplitLines(string csv) =>

@@ -28,6 +28,21 @@ public sealed class ProvisioningLogPageTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Render_UnauthenticatedRequest_ShowsUnauthenticatedNotAClient()
+    {
+        var cut = ctx.Render<ProvisioningLog>(p => p.Add(x => x.Slug, "ides"));
+        cut.WaitForAssertion(() => Assert.True(cut.FindAll("tbody tr").Count > 2), TimeSpan.FromSeconds(10));
+
+        var operation = cut.FindComponent<MudSelect<ProvisioningOperation?>>();
+        await cut.InvokeAsync(() => operation.Instance.ValueChanged.InvokeAsync(ProvisioningOperation.AuthenticationFailure));
+
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("tbody tr")), TimeSpan.FromSeconds(10));
+        var row = cut.Find("tbody tr");
+        Assert.Equal("unauthenticated", row.QuerySelector("[data-testid=actor-unauthenticated]")!.TextContent.Trim());
+        Assert.DoesNotContain("Entra", row.TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OutcomeFilter_Failure_ShowsOnlyFailuresAndExportLinkCarriesFilter()
     {
         var cut = ctx.Render<ProvisioningLog>(p => p.Add(x => x.Slug, "ides"));

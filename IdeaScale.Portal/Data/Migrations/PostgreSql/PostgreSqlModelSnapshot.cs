@@ -254,6 +254,9 @@ namespace IdeaScale.Portal.Data.Migrations.PostgreSql
                         .HasColumnType("text")
                         .UseCollation("C");
 
+                    b.Property<Guid?>("CurrentWorkspaceId")
+                        .HasColumnType("uuid");
+
                     b.Property<DateTime?>("ExpiresAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -295,12 +298,20 @@ namespace IdeaScale.Portal.Data.Migrations.PostgreSql
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CurrentWorkspaceId")
+                        .IsUnique();
+
                     b.HasIndex("TokenHash")
                         .IsUnique();
 
                     b.HasIndex("WorkspaceId");
 
-                    b.ToTable("ScimCredentials");
+                    b.ToTable("ScimCredentials", t =>
+                        {
+                            t.HasCheckConstraint("CK_ScimCredentials_CurrentOfOwnWorkspace", "\"CurrentWorkspaceId\" IS NULL OR \"CurrentWorkspaceId\" = \"WorkspaceId\"");
+
+                            t.HasCheckConstraint("CK_ScimCredentials_CurrentXorExpires", "(\"CurrentWorkspaceId\" IS NULL AND \"ExpiresAt\" IS NOT NULL) OR (\"CurrentWorkspaceId\" IS NOT NULL AND \"ExpiresAt\" IS NULL)");
+                        });
 
                     b.HasAnnotation("Portal:GuardsAccess", true);
                 });
