@@ -34,6 +34,12 @@ if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium || fail_step "install chromium"
 fi
 
+# Debian's PostgreSQL runs the integration and E2E suites a second time on PostgreSQL (issue 13).
+if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
+  echo "Installing Debian postgresql for the PostgreSQL run..."
+  apt_install postgresql || fail_step "install postgresql"
+fi
+
 dotnet tool restore >/dev/null || fail_step "dotnet tool restore"
 
 if ! dotnet build IdeaScale.Portal.sln -c Debug -nologo -clp:ErrorsOnly; then
@@ -48,33 +54,71 @@ if ! dotnet format IdeaScale.Portal.sln --no-restore --verify-no-changes >"$resu
   fail_step "dotnet format --verify-no-changes"
 fi
 
-# The model and the committed migrations must agree.
+# The model and the committed migrations must agree, for each provider's migration set.
 if ! dotnet ef migrations has-pending-model-changes -p IdeaScale.Portal --no-build >"$results/ef.log" 2>&1; then
   cat "$results/ef.log"
-  fail_step "EF Core model has changes without a migration"
+  fail_step "EF Core model has changes without a SQLite migration"
+fi
+if ! Database__Provider=PostgreSQL ConnectionStrings__Portal="Host=127.0.0.1;Database=design_time" \
+  dotnet ef migrations has-pending-model-changes -p IdeaScale.Portal --no-build >"$results/ef-postgresql.log" 2>&1; then
+  cat "$results/ef-postgresql.log"
+  fail_step "EF Core model has changes without a PostgreSQL migration"
 fi
 
-# Test projects run side by side, each into its own results folder.
-test_projects=(IdeaScale.Portal.Tests IdeaScale.E2E)
-pids=()
-for project in "${test_projects[@]}"; do
-  dotnet test "$project" --no-build -c Debug --logger "trx" --logger "console;verbosity=normal" \
-    --results-directory "$results/$project" >"$results/$project.log" 2>&1 &
-  pids+=($!)
-done
+# A throwaway PostgreSQL cluster on a free loopback port, in a temporary folder owned by postgres; removed on exit.
+pg_dir=""
+pg_port=""
+stop_postgres() {
+  if [ -n "$pg_dir" ]; then
+    runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$pg_dir"
+  fi
+}
+trap stop_postgres EXIT
+start_postgres() {
+  pg_dir=$(mktemp -d /tmp/ideascale-pg-XXXXXX)
+  chown postgres "$pg_dir"
+  pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+  runuser -u postgres -- /usr/lib/postgresql/15/bin/initdb -D "$pg_dir/data" -A trust -U postgres >"$results/initdb.log" 2>&1 &&
+    runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
+      -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c max_connections=400 -c fsync=off -c synchronous_commit=off" start >/dev/null
+}
+
+# Each run: both test projects side by side, each into its own results folder.
 test_exit=0
-for i in "${!pids[@]}"; do
-  wait "${pids[$i]}" || test_exit=$?
-  # Failures in full, then each project's summary line.
-  grep -A 25 -E '^\s+Failed ' "$results/${test_projects[$i]}.log" | head -n 600 || true
-  grep -E '^(Passed!|Failed!)' "$results/${test_projects[$i]}.log" || true
-done
+run_suite() {
+  local run="$1"
+  local pids=()
+  local names=()
+  for project in IdeaScale.Portal.Tests IdeaScale.E2E; do
+    dotnet test "$project" --no-build -c Debug --logger "trx" --logger "console;verbosity=normal" "${@:2}" \
+      --results-directory "$results/$run/$project" >"$results/$run-$project.log" 2>&1 &
+    pids+=($!)
+    names+=("$run-$project")
+  done
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || test_exit=$?
+    # Failures in full, then each project's summary line.
+    grep -A 25 -E '^\s+Failed ' "$results/${names[$i]}.log" | head -n 600 || true
+    echo "${names[$i]}: $(grep -E '^(Passed!|Failed!)' "$results/${names[$i]}.log" || true)"
+  done
+}
+
+run_suite sqlite
+if start_postgres; then
+  # Tests about SQLite itself (query plans, pragmas, the file) carry Trait Provider=Sqlite and run in the SQLite run only.
+  PORTAL_TEST_PROVIDER=PostgreSQL PORTAL_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres" \
+    run_suite postgresql --filter "Provider!=Sqlite"
+else
+  cat "$results/initdb.log" "$pg_dir/server.log" 2>/dev/null | tail -n 20
+  fail_step "start PostgreSQL"
+fi
 
 passed=0
 failed=0
 skipped=0
 shopt -s nullglob
-for trx in "$results"/*/*.trx; do
+for trx in "$results"/*/*/*.trx; do
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
   p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
   f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")

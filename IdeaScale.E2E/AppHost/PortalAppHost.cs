@@ -6,7 +6,8 @@ using Microsoft.Playwright;
 namespace IdeaScale.E2E.AppHost;
 
 /// <summary>
-/// Runs the real app on Kestrel at a loopback port with a seeded SQLite file in a temporary folder, and a real
+/// Runs the real app on Kestrel at a loopback port with a seeded SQLite file in a temporary folder (or a new PostgreSQL
+/// database with PORTAL_TEST_PROVIDER=PostgreSQL and PORTAL_TEST_POSTGRES), and a real
 /// Debian Chromium driven by Playwright. One instance is shared by the tests of a collection.
 /// </summary>
 public sealed class PortalAppHost : IAsyncLifetime, IDisposable
@@ -95,8 +96,18 @@ public sealed class PortalAppHost : IAsyncLifetime, IDisposable
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
-            builder.UseSetting("ConnectionStrings:Portal", $"Data Source={Path.Combine(dataDirectory, "portal.db")}");
-            builder.UseSetting("DataProtection:KeysPath", Path.Combine(dataDirectory, "keys"));
+            // ./test.sh runs the journeys on SQLite, then on PostgreSQL (a new database named after the data folder).
+            if (string.Equals(Environment.GetEnvironmentVariable("PORTAL_TEST_PROVIDER"), "PostgreSQL", StringComparison.OrdinalIgnoreCase))
+            {
+                builder.UseSetting("Database:Provider", "PostgreSQL");
+                builder.UseSetting("ConnectionStrings:Portal",
+                    $"{Environment.GetEnvironmentVariable("PORTAL_TEST_POSTGRES")};Database=e2e_{Path.GetFileName(dataDirectory).Replace('-', '_').ToLowerInvariant()}");
+            }
+            else
+            {
+                builder.UseSetting("ConnectionStrings:Portal", $"Data Source={Path.Combine(dataDirectory, "portal.db")}");
+            }
+
             builder.UseSetting("Seed:AdminPassword", AdminPassword);
             builder.UseSetting("Seed:CsmPassword", CsmPassword);
             builder.UseSetting("Seed:LeadPassword", LeadPassword);

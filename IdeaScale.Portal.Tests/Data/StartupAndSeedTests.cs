@@ -11,6 +11,7 @@ namespace IdeaScale.Portal.Tests.Data;
 
 public sealed class StartupAndSeedTests
 {
+    [Trait("Provider", "Sqlite")] // asserts SQLite's own query plan or SQL text
     [Fact]
     public async Task Start_OnEmptySqliteFile_AppliesEveryMigrationAndIsReady()
     {

@@ -10,7 +10,11 @@ namespace IdeaScale.Portal.Tests.Infrastructure;
 
 /// <summary>
 /// Hosts the real app on a real SQLite file in a fresh temporary folder, with known demo secrets, and captures
-/// everything the app logs so tests can assert what was (and was not) written.
+/// everything the app logs so tests can assert what was (and was not) written. With <c>PORTAL_TEST_PROVIDER=PostgreSQL</c>
+/// and <c>PORTAL_TEST_POSTGRES</c> (a connection string without a database, e.g. <c>Host=127.0.0.1;Port=55432;Username=postgres</c>;
+/// ./test.sh sets both) every factory gets its own, new PostgreSQL database instead, named after its data folder, which
+/// the app creates on start. Tests about SQLite itself (query plans, pragmas, the file) carry
+/// <c>[Trait("Provider", "Sqlite")]</c> and run in the SQLite run only.
 /// </summary>
 public class PortalFactory : WebApplicationFactory<Program>
 {
@@ -36,8 +40,8 @@ public class PortalFactory : WebApplicationFactory<Program>
         DataDirectory = directory ?? Directory.CreateTempSubdirectory("ideascale-test-").FullName;
         settings = new Dictionary<string, string?>
         {
-            ["ConnectionStrings:Portal"] = $"Data Source={DatabasePath}",
-            ["DataProtection:KeysPath"] = Path.Combine(DataDirectory, "keys"),
+            ["Database:Provider"] = Provider.ToString(),
+            ["ConnectionStrings:Portal"] = ConnectionString,
             ["Seed:AdminPassword"] = AdminPassword,
             ["Seed:CsmPassword"] = CsmPassword,
             ["Seed:LeadPassword"] = LeadPassword,
@@ -61,6 +65,21 @@ public class PortalFactory : WebApplicationFactory<Program>
 
     public string DataDirectory { get; }
     public string DatabasePath => Path.Combine(DataDirectory, "portal.db");
+
+    /// <summary>The provider of this test run (PORTAL_TEST_PROVIDER; SQLite unless it says PostgreSQL).</summary>
+    public static DatabaseProvider Provider { get; } =
+        string.Equals(Environment.GetEnvironmentVariable("PORTAL_TEST_PROVIDER"), "PostgreSQL", StringComparison.OrdinalIgnoreCase)
+            ? DatabaseProvider.PostgreSql
+            : DatabaseProvider.Sqlite;
+
+    /// <summary>The PostgreSQL server of the run (PORTAL_TEST_POSTGRES), without a database.</summary>
+    public static string PostgresServer => Environment.GetEnvironmentVariable("PORTAL_TEST_POSTGRES")
+        ?? throw new InvalidOperationException("PORTAL_TEST_PROVIDER=PostgreSQL needs PORTAL_TEST_POSTGRES (./test.sh sets it).");
+
+    /// <summary>This factory's database: the SQLite file in its folder, or a PostgreSQL database named after the folder.</summary>
+    public string ConnectionString => Provider == DatabaseProvider.PostgreSql
+        ? $"{PostgresServer};Database={"portal_" + Path.GetFileName(DataDirectory).Replace('-', '_').ToLowerInvariant()}"
+        : $"Data Source={DatabasePath}";
     public LogCapture Logs { get; } = new();
 
     /// <summary>
@@ -124,6 +143,7 @@ public class PortalFactory : WebApplicationFactory<Program>
         if (disposing)
         {
             SqliteConnection.ClearAllPools();
+            Npgsql.NpgsqlConnection.ClearAllPools();
         }
     }
 }

@@ -30,6 +30,7 @@ public sealed partial class MemberDirectoryTests : IDisposable
         return data;
     }
 
+    [Trait("Provider", "Sqlite")] // asserts SQLite's own query plan or SQL text
     [Theory]
     [MemberData(nameof(Sorts))]
     public async Task MembersSql_EverySortOrder_IsServedByAnIndexWithoutTempSort(MemberSort sort, bool descending)

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
+using System.Data;
 using System.Data.Common;
 
 using IdeaScale.Portal.Data.Interceptors;
 
 using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
 
 namespace IdeaScale.Portal.Data;
 
@@ -14,9 +14,11 @@ namespace IdeaScale.Portal.Data;
 /// such a read: Microsoft.Data.Sqlite finalizes a command's prepared statements when its connection closes, and the
 /// pooled EF connection closes after every request, so every request compiled its statements again. A session is
 /// rented for one read and returned; at most <see cref="MaxIdle"/> stay open. Reads see every committed write: each
-/// statement runs in its own read transaction (WAL), ended when its reader is disposed.
+/// statement runs in its own read transaction (WAL), ended when its reader is disposed. On PostgreSQL the same code
+/// runs on Npgsql connections (no SQLite pragma, no SQLite transaction): Npgsql prepares the repeated statements on
+/// the server itself (<c>Max Auto Prepare</c>, set by <see cref="PortalDatabase"/>).
 /// </summary>
-public sealed partial class ReadSessions(IDbContextFactory<PortalDbContext> contexts, ILogger<ReadSessions> logger) : IDisposable
+public sealed partial class ReadSessions(PortalDatabase database, ILogger<ReadSessions> logger) : IDisposable
 {
     /// <summary>Open sessions kept between reads: more than the concurrent reads one process serves on a few cores.</summary>
     internal const int MaxIdle = 16;
@@ -24,7 +26,6 @@ public sealed partial class ReadSessions(IDbContextFactory<PortalDbContext> cont
     private readonly ConcurrentBag<Session> idle = [];
     private int idleCount;
     private volatile bool disposed;
-    private (string ConnectionString, DbProviderFactory Provider)? target;
     private int opened;
 
     /// <summary>Connections opened so far (sessions are reused, so this stays at the peak of concurrent reads).</summary>
@@ -38,10 +39,8 @@ public sealed partial class ReadSessions(IDbContextFactory<PortalDbContext> cont
             return session;
         }
 
-        var (connectionString, provider) = target ??= Target();
         Interlocked.Increment(ref opened);
-        var connection = provider.CreateConnection()!;
-        connection.ConnectionString = connectionString;
+        var connection = database.CreateConnection();
         await connection.OpenAsync(ct);
         if (connection is SqliteConnection)
         {
@@ -75,13 +74,6 @@ public sealed partial class ReadSessions(IDbContextFactory<PortalDbContext> cont
         }
     }
 
-    private (string, DbProviderFactory) Target()
-    {
-        using var db = contexts.CreateDbContext();
-        var connection = db.Database.GetDbConnection();
-        return (db.Database.GetConnectionString()!, DbProviderFactories.GetFactory(connection)!);
-    }
-
     internal void LogRead(string text) => LogCommand(logger, text);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Executed prepared read command {CommandText}")]
@@ -108,10 +100,13 @@ public sealed partial class ReadSessions(IDbContextFactory<PortalDbContext> cont
         }
 
         /// <summary>
-        /// A read-only transaction, so the statements of one read see one snapshot (and SQLite takes its WAL read lock
-        /// once, not once per statement). Deferred on SQLite: it never takes the write lock.
+        /// A read transaction, so the statements of one read see one snapshot (and SQLite takes its WAL read lock
+        /// once, not once per statement). Deferred on SQLite: it never takes the write lock. Repeatable read on
+        /// PostgreSQL: one snapshot for all statements (read committed would take one per statement).
         /// </summary>
-        public DbTransaction BeginRead() => connection is SqliteConnection sqlite ? sqlite.BeginTransaction(deferred: true) : connection.BeginTransaction();
+        public DbTransaction BeginRead() => connection is SqliteConnection sqlite
+            ? sqlite.BeginTransaction(deferred: true)
+            : connection.BeginTransaction(IsolationLevel.RepeatableRead);
 
         public void Dispose()
         {

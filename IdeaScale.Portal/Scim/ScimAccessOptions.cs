@@ -33,6 +33,13 @@ public sealed class ScimRateLimitOptions
     public int Burst { get; set; } = 100;
 
     /// <summary>
+    /// How many app instances serve SCIM behind the load balancer. Each instance enforces its share (rate and burst
+    /// divided by this), so together they never admit more than the limit; traffic that is not spread evenly is limited
+    /// earlier, by at most (Instances - 1) / Instances of the limit.
+    /// </summary>
+    public int Instances { get; set; } = 1;
+
+    /// <summary>
     /// Requests per minute one client IP may send that fail authentication (a token bucket of this size per IP,
     /// refilled at this rate). Beyond it they are answered 429 with Retry-After and not recorded one by one.
     /// 0 turns the per-IP limit off.

@@ -27,7 +27,6 @@ public static class ScimAccessSetup
 
         services.AddScoped<ScimWorkspaceLookup>();
         services.AddSingleton<ScimAccessCache>();
-        services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor, ScimAccessInvalidator>();
         services.AddSingleton<ScimRateLimiter>();
 
         services.AddSingleton<ScimCredentialUsage>();

@@ -19,7 +19,6 @@ public static class ScimEndpoints
     {
         builder.Services.AddScoped<ScimTenant>();
         builder.Services.AddScoped<Logging.ScimRequestLog>();
-        builder.Services.AddSingleton<ReadSessions>();
         builder.Services.AddSingleton<UserReader>();
         builder.AddScimAccess();
         return builder;

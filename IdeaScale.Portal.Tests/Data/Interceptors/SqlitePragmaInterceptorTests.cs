@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace IdeaScale.Portal.Tests.Data.Interceptors;
 
 /// <summary>The SQLite settings are applied once per physical connection and hold on every open, pooled or new.</summary>
+[Trait("Provider", "Sqlite")]
 public sealed class SqlitePragmaInterceptorTests
 {
     [Fact]

@@ -1,14 +1,17 @@
+using IdeaScale.Portal.Data.AccessChanges;
 using IdeaScale.Portal.Scim.Auth;
+using IdeaScale.Portal.Scim.Logging;
 using IdeaScale.Portal.Tests.Infrastructure;
 
-using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 
 namespace IdeaScale.Portal.Tests.Scim.Auth;
 
 /// <summary>
 /// Authentication and gating answer from memory (the load benchmark's finding), and never at the price of a
-/// revoked token being accepted: changes made through the app clear the cache at once (ScimGatingTests,
-/// TokenRotationTests), and changes it cannot see are picked up after Scim:AccessCacheSeconds.
+/// revoked token being accepted: changes made through the app, on any instance, clear the cache before the next request
+/// (ScimGatingTests, TokenRotationTests, SeveralInstancesTests: the access version), and writes made outside the app are
+/// picked up after Scim:AccessCacheSeconds.
 /// </summary>
 public sealed class ScimAccessCacheTests
 {
@@ -23,7 +26,7 @@ public sealed class ScimAccessCacheTests
         Assert.Equal(2, await AccessQueriesOfSecondRequestAsync(new Dictionary<string, string?>(CommandLogging()) { ["Scim:AccessCacheSeconds"] = "0" }));
 
     [Fact]
-    public async Task Request_AfterChangeByAnotherProcess_RefusedOnceTheCacheLifetimeHasPassed()
+    public async Task Request_AfterWriteOutsideTheApp_RefusedOnceTheCacheLifetimeHasPassed()
     {
         using var factory = new AccessFactory();
         using var client = factory.Scim(PortalFactory.IdesToken);
@@ -32,13 +35,11 @@ public sealed class ScimAccessCacheTests
             ScimAssert.Ok(first);
         }
 
-        // Another node sharing the database disables SCIM: nothing in this process sees the write.
-        await using (var other = new SqliteConnection($"Data Source={factory.DatabasePath}"))
+        // Someone disables SCIM by hand in SQL: the access version does not move.
+        await ExecuteAsync(factory, DisableIdes);
+        using (var soon = await client.GetAsync(Config))
         {
-            await other.OpenAsync();
-            await using var command = other.CreateCommand();
-            command.CommandText = "UPDATE \"ScimSettings\" SET \"Enabled\" = 0 WHERE \"WorkspaceId\" = (SELECT \"Id\" FROM \"Workspaces\" WHERE \"Slug\" = 'ides')";
-            Assert.Equal(1, await command.ExecuteNonQueryAsync());
+            ScimAssert.Ok(soon);
         }
 
         factory.Time.Advance(TimeSpan.FromSeconds(11));
@@ -48,16 +49,87 @@ public sealed class ScimAccessCacheTests
         Assert.Equal(ScimAuthentication.ScimDisabledDetail, body.GetProperty("detail").GetString());
     }
 
-    [Theory]
-    [InlineData("UPDATE \"ScimSettings\" SET \"Enabled\" = @p0 WHERE \"Id\" = @p1", true)]
-    [InlineData("INSERT INTO \"ScimCredentials\" (\"Id\") VALUES (@p0) RETURNING 1", true)]
-    [InlineData("DELETE FROM \"SsoConfigurations\" WHERE \"Id\" = @p0", true)]
-    [InlineData("UPDATE \"Workspaces\" SET \"Host\" = @p0", true)]
-    [InlineData("SELECT \"w\".\"Id\" FROM \"Workspaces\" AS \"w\"", false)]
-    [InlineData("INSERT INTO \"ProvisioningEvents\" (\"WorkspaceId\") VALUES (@p0)", false)]
-    [InlineData("UPDATE \"Members\" SET \"Title\" = @p0", false)]
-    public void WritesWatchedTable_ClassifiesCommands(string sql, bool expected) =>
-        Assert.Equal(expected, ScimAccessInvalidator.WritesWatchedTable(sql));
+    [Fact]
+    public async Task Request_AfterAnotherInstanceBumpedTheAccessVersion_RefusedOnTheNextRequest()
+    {
+        using var factory = new AccessFactory();
+        using var client = factory.Scim(PortalFactory.IdesToken);
+        using (var first = await client.GetAsync(Config))
+        {
+            ScimAssert.Ok(first);
+        }
+
+        // What another instance's commit does: the change and the version bump in one transaction.
+        await ExecuteAsync(factory, DisableIdes + "; UPDATE \"AccessVersion\" SET \"Value\" = \"Value\" + 1 WHERE \"Id\" = 1");
+        using var next = await client.GetAsync(Config);
+
+        var body = await ScimAssert.ErrorAsync(next, 403);
+        Assert.Equal(ScimAuthentication.ScimDisabledDetail, body.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task SaveChanges_OfAGuardedEntity_BumpsTheVersionOnce_OfOthersNot()
+    {
+        using var factory = new AccessFactory();
+        var before = await VersionAsync(factory);
+
+        await factory.WithDbAsync(async db =>
+        {
+            var settings = await db.ScimSettings.FirstAsync();
+            settings.EnabledChangedBy = "test";
+            var workspace = await db.Workspaces.FirstAsync();
+            workspace.Name += " (renamed)";
+            await db.SaveChangesAsync();
+        });
+        var afterGuarded = await VersionAsync(factory);
+        await factory.WithDbAsync(async db =>
+        {
+            (await db.Members.FirstAsync()).Title = "Engineer";
+            await db.SaveChangesAsync();
+        });
+
+        Assert.Equal(before + 1, afterGuarded);
+        Assert.Equal(afterGuarded, await VersionAsync(factory));
+    }
+
+    [Fact]
+    public async Task BulkWrites_OfAGuardedTable_BumpTheVersion_LastUseBookkeepingNot()
+    {
+        using var factory = new AccessFactory();
+        var before = await VersionAsync(factory);
+
+        await factory.WithDbAsync(db => db.ScimSettings.ExecuteUpdateAsync(s => s.SetProperty(x => x.EnabledChangedBy, "bulk")));
+        var afterBulk = await VersionAsync(factory);
+        using (var client = factory.Scim(PortalFactory.IdesToken))
+        using (var response = await client.GetAsync(Config))
+        {
+            ScimAssert.Ok(response);
+        }
+
+        await factory.Get<ScimCredentialUsage>().FlushAsync();
+
+        Assert.Equal(before + 1, afterBulk);
+        Assert.Equal(afterBulk, await VersionAsync(factory));
+        Assert.NotNull(await factory.WithDbAsync(db => db.ScimCredentials.Where(c => c.LastUsedAt != null).Select(c => c.LastUsedAt).FirstOrDefaultAsync()));
+    }
+
+    private const string DisableIdes = "UPDATE \"ScimSettings\" SET \"Enabled\" = false WHERE \"WorkspaceId\" = (SELECT \"Id\" FROM \"Workspaces\" WHERE \"Slug\" = 'ides')";
+
+    private static Task<long> VersionAsync(AccessFactory factory) =>
+        factory.WithDbAsync(db => db.AccessVersion.AsNoTracking().Select(v => v.Value).SingleAsync());
+
+    /// <summary>Runs SQL on a connection of its own, as another process would (no interceptor of this app sees it).</summary>
+    private static async Task ExecuteAsync(PortalFactory factory, string sql)
+    {
+        await using var connection = new PortalDatabase(PortalFactory.Provider, factory.ConnectionString).CreateConnection();
+        await connection.OpenAsync();
+        foreach (var statement in sql.Split("; "))
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = statement;
+            Assert.Equal(1, await command.ExecuteNonQueryAsync());
+        }
+    }
 
     /// <summary>How many credential and workspace reads the second of two identical, successful requests runs.</summary>
     private static async Task<int> AccessQueriesOfSecondRequestAsync(Dictionary<string, string?> settings)

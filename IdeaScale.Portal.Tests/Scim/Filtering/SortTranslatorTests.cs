@@ -18,6 +18,7 @@ public sealed class SortTranslatorTests(FilterDatabase data) : IClassFixture<Fil
         return [.. ids.Select(id => names[id])];
     }
 
+    [Trait("Provider", "Sqlite")] // asserts SQLite's own query plan or SQL text
     [Fact]
     public async Task Apply_NoSortBy_OrdersByCreatedThenId()
     {
@@ -74,6 +75,7 @@ public sealed class SortTranslatorTests(FilterDatabase data) : IClassFixture<Fil
         Assert.Equal(ScimErrorType.InvalidValue, ex.ScimType);
     }
 
+    [Trait("Provider", "Sqlite")] // asserts SQLite's own query plan or SQL text
     [Fact]
     public async Task Apply_GroupsByDisplayName_UsesNormalizedColumn()
     {

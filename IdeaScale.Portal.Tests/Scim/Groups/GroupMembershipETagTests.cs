@@ -155,6 +155,7 @@ public sealed class GroupMembershipETagTests : IClassFixture<ScimFactory>
         Assert.Equal(outsiderETag, await ETagAsync(outsider));
     }
 
+    [Trait("Provider", "Sqlite")] // asserts SQLite's own query plan or SQL text
     [Fact]
     public async Task MembershipWrites_UserVersionUpdates_FindTheUsersByPrimaryKey()
     {

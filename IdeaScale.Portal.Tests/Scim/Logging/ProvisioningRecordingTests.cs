@@ -145,6 +145,7 @@ public sealed class ProvisioningRecordingTests
         Assert.Equal(["age 1", "age 29.9", "age 30.5", "age 31", "age 31 CustomerSuccess"], left);
     }
 
+    [Trait("Provider", "Sqlite")] // asserts SQLite's own query plan or SQL text
     [Fact]
     public async Task PruneAsync_EachDelete_IsOneRangeOfTheActorKindOccurredAtIndex()
     {

@@ -1,3 +1,5 @@
+using IdeaScale.Portal.Data.AccessChanges;
+
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -7,6 +9,8 @@ internal sealed class WorkspaceConfiguration : IEntityTypeConfiguration<Workspac
 {
     public void Configure(EntityTypeBuilder<Workspace> b)
     {
+        // Host and slug bind tokens to workspaces.
+        b.GuardsAccess();
         b.Property(w => w.Name).HasMaxLength(200);
         b.Property(w => w.Slug).HasMaxLength(64);
         b.Property(w => w.PublicUrl).HasMaxLength(400);
@@ -35,6 +39,7 @@ internal sealed class SsoConfigurationConfiguration : IEntityTypeConfiguration<S
 {
     public void Configure(EntityTypeBuilder<SsoConfiguration> b)
     {
+        b.GuardsAccess();
         b.HasKey(s => s.WorkspaceId);
         b.Property(s => s.Protocol).HasConversion<string>().HasMaxLength(32);
         b.Property(s => s.EntityIdOrIssuer).HasMaxLength(1000);
@@ -47,6 +52,7 @@ internal sealed class ScimSettingsConfiguration : IEntityTypeConfiguration<ScimS
 {
     public void Configure(EntityTypeBuilder<ScimSettings> b)
     {
+        b.GuardsAccess();
         b.HasKey(s => s.WorkspaceId);
         b.HasMany(s => s.Credentials).WithOne(c => c.Settings).HasForeignKey(c => c.WorkspaceId).OnDelete(DeleteBehavior.Cascade);
     }
@@ -56,6 +62,7 @@ internal sealed class ScimCredentialConfiguration : IEntityTypeConfiguration<Sci
 {
     public void Configure(EntityTypeBuilder<ScimCredential> b)
     {
+        b.GuardsAccess();
         b.Property(c => c.TokenHash).HasMaxLength(64);
         b.HasIndex(c => c.TokenHash).IsUnique();
 
@@ -78,6 +85,7 @@ internal sealed class ScimOAuthClientConfiguration : IEntityTypeConfiguration<Sc
 {
     public void Configure(EntityTypeBuilder<ScimOAuthClient> b)
     {
+        b.GuardsAccess();
         b.Property(c => c.ClientId).HasMaxLength(100);
         b.Property(c => c.ApplicationId).HasMaxLength(100);
         b.Property(c => c.CreatedBy).HasMaxLength(256);
@@ -94,6 +102,7 @@ internal sealed class ScimOAuthSecretConfiguration : IEntityTypeConfiguration<Sc
 {
     public void Configure(EntityTypeBuilder<ScimOAuthSecret> b)
     {
+        b.GuardsAccess();
         b.Property(s => s.Hash).HasMaxLength(400);
         b.Property(s => s.Hint).HasMaxLength(8);
         b.Property(s => s.CreatedBy).HasMaxLength(256);

@@ -17,6 +17,26 @@ namespace IdeaScale.Portal.Data.Migrations
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("IdeaScale.Portal.Data.AccessChanges.AccessVersionRow", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Value")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("AccessVersion", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            Value = 0L
+                        });
+                });
+
             modelBuilder.Entity("IdeaScale.Portal.Data.Entities.GroupMembership", b =>
                 {
                     b.Property<Guid>("GroupId")
@@ -285,6 +305,8 @@ namespace IdeaScale.Portal.Data.Migrations
 
                             t.HasCheckConstraint("CK_ScimCredentials_CurrentXorExpires", "(\"CurrentWorkspaceId\" IS NULL AND \"ExpiresAt\" IS NOT NULL) OR (\"CurrentWorkspaceId\" IS NOT NULL AND \"ExpiresAt\" IS NULL)");
                         });
+
+                    b.HasAnnotation("Portal:GuardsAccess", true);
                 });
 
             modelBuilder.Entity("IdeaScale.Portal.Data.Entities.ScimOAuthClient", b =>
@@ -396,6 +418,8 @@ namespace IdeaScale.Portal.Data.Migrations
                     b.HasKey("WorkspaceId");
 
                     b.ToTable("ScimSettings");
+
+                    b.HasAnnotation("Portal:GuardsAccess", true);
                 });
 
             modelBuilder.Entity("IdeaScale.Portal.Data.Entities.SsoConfiguration", b =>
@@ -439,6 +463,8 @@ namespace IdeaScale.Portal.Data.Migrations
                     b.HasKey("WorkspaceId");
 
                     b.ToTable("SsoConfigurations");
+
+                    b.HasAnnotation("Portal:GuardsAccess", true);
                 });
 
             modelBuilder.Entity("IdeaScale.Portal.Data.Entities.Workspace", b =>
@@ -483,6 +509,8 @@ namespace IdeaScale.Portal.Data.Migrations
                         .IsUnique();
 
                     b.ToTable("Workspaces");
+
+                    b.HasAnnotation("Portal:GuardsAccess", true);
                 });
 
             modelBuilder.Entity("IdeaScale.Portal.Data.Entities.WorkspaceAdmin", b =>
@@ -744,6 +772,23 @@ namespace IdeaScale.Portal.Data.Migrations
                         .HasDatabaseName("UserNameIndex");
 
                     b.ToTable("AspNetUsers", (string)null);
+                });
+
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>

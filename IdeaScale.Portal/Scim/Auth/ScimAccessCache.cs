@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 
+using IdeaScale.Portal.Data.AccessChanges;
 using IdeaScale.Portal.Observability;
 
 using Microsoft.Extensions.Options;
@@ -18,24 +19,36 @@ public sealed record ScimOAuthClientFacts(Guid Id, Guid WorkspaceId, IReadOnlyDi
 /// queries were a third of a GET /Users/{id}).
 /// <para>
 /// Correctness over speed: every committed change to a credential, the SCIM settings, the SSO configuration or a
-/// workspace in this process clears the cache (<see cref="ScimAccessInvalidator"/> watches the commands and
-/// commits on every DbContext, so regeneration, disabling SCIM and deactivating SSO stop the old token on the
-/// next request). A load that raced with such a change is not kept (<see cref="generation"/>). Entries also expire
-/// after <see cref="ScimAccessOptions.AccessCacheSeconds"/>, the most another process sharing the database
-/// (a second app node) can lag behind; a credential's grace expiry is checked on every use.
+/// workspace, on any app instance sharing the database, clears the cache before the next request is authenticated:
+/// those tables are marked as guarding access in the EF model, a commit that writes them bumps the database's access
+/// version (<see cref="AccessChangeInterceptor"/>), and <see cref="ScimTokenHandler"/> checks that version on every
+/// request (<see cref="AccessVersion.EnsureCurrentAsync"/>); this cache listens to <see cref="AccessVersion.Changed"/>.
+/// A load that raced with such a change is not kept (<see cref="generation"/>). Entries also expire after
+/// <see cref="ScimAccessOptions.AccessCacheSeconds"/>, which only bounds writes made outside the app (by hand in
+/// SQL); a credential's grace expiry is checked on every use.
 /// </para>
 /// Unknown tokens are never cached, so guessing cannot fill memory. Hits, misses and clears are counted in
 /// <see cref="ScimMetrics"/>.
 /// </summary>
-public sealed class ScimAccessCache(TimeProvider time, IOptions<ScimAccessOptions> options, ScimMetrics metrics)
+public sealed class ScimAccessCache
 {
     private const int MaxEntries = 10_000;
 
     private readonly ConcurrentDictionary<string, Entry<ScimCredentialFacts>> credentials = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(Guid WorkspaceId, string Host), Entry<ScimWorkspaceFacts?>> workspaces = new();
     private readonly ConcurrentDictionary<Guid, Entry<ScimOAuthClientFacts>> oauthClients = new();
-    private readonly TimeSpan lifetime = TimeSpan.FromSeconds(Math.Max(0, options.Value.AccessCacheSeconds));
+    private readonly TimeProvider time;
+    private readonly TimeSpan lifetime;
+    private readonly ScimMetrics metrics;
     private long generation;
+
+    public ScimAccessCache(TimeProvider time, IOptions<ScimAccessOptions> options, ScimMetrics metrics, AccessVersion version)
+    {
+        this.time = time;
+        this.metrics = metrics;
+        lifetime = TimeSpan.FromSeconds(Math.Max(0, options.Value.AccessCacheSeconds));
+        version.Changed += Invalidate;
+    }
 
     private sealed record Entry<T>(T Value, long Generation, long LoadedAt);
 

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text;
 using System.Text.Encodings.Web;
 
+using IdeaScale.Portal.Data.AccessChanges;
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Workspaces;
 
@@ -23,6 +24,7 @@ public sealed class ScimTokenHandler(
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     ScimAccessCache cache,
+    AccessVersion accessVersion,
     ScimWorkspaceLookup workspaces) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     /// <summary>Longest Authorization header considered; a token is ~50 characters.</summary>
@@ -47,6 +49,9 @@ public sealed class ScimTokenHandler(
             return AuthenticateResult.Fail("Malformed Authorization header.");
         }
 
+        // Another instance may have regenerated a token or switched SCIM or SSO off: one read of the access version
+        // clears every cached access fact first when it has moved.
+        await accessVersion.EnsureCurrentAsync(Context.RequestAborted);
         var credential = await FindAsync(token);
         if (credential is null)
         {

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 
+using IdeaScale.Portal.Data.AccessChanges;
 using IdeaScale.Portal.Scim.Auth;
 using IdeaScale.Portal.Scim.Errors;
 
@@ -17,8 +18,8 @@ namespace IdeaScale.Portal.Scim.Credentials;
 /// checks the token: signature, issuer, expiry against the app's TimeProvider, and the "scim" audience. This handler
 /// then checks, through <see cref="ScimAccessCache"/> (no query when cached), that the OAuth client the token was
 /// issued to still exists, belongs to the token's workspace and still has the secret that obtained the token.
-/// Deleting the client or removing that secret clears the cache (<see cref="ScimAccessInvalidator"/>), so the token
-/// is refused on the next request, without a token-table lookup per request. The workspace binding and the
+/// Deleting the client or removing that secret bumps the access version (both tables guard access in the EF model),
+/// which clears the cache on every instance before its next request, so the token is refused on the next request, without a token-table lookup per request. The workspace binding and the
 /// SSO/SCIM gating are the same as for the secret token (<see cref="ScimAuthentication"/>).
 /// </summary>
 public sealed class ScimOAuthHandler(
@@ -26,6 +27,7 @@ public sealed class ScimOAuthHandler(
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     ScimAccessCache cache,
+    AccessVersion accessVersion,
     ScimWorkspaceLookup workspaces) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -57,6 +59,8 @@ public sealed class ScimOAuthHandler(
             return AuthenticateResult.Fail("The access token is not a SCIM token.");
         }
 
+        // Another instance may have removed the client or its secret, or switched SCIM or SSO off.
+        await accessVersion.EnsureCurrentAsync(Context.RequestAborted);
         var client = await cache.GetOAuthClientAsync(clientId, () => LoadAsync(clientId));
         if (client is null || client.WorkspaceId != workspaceId || !SecretStillActive(principal, client))
         {

@@ -115,9 +115,10 @@ public static class GroupEndpoints
 
     /// <summary>
     /// Load (without members), apply, write columns, apply membership deltas in SQL, save once, in one transaction.
-    /// The transaction starts before the load (SQLite: BEGIN IMMEDIATE takes the write lock), so concurrent PATCHes of
-    /// one group (an IdP pushing membership changes in parallel) queue instead of failing the version check; see
-    /// <see cref="ETags.ConcurrentChange"/> for what a lost check answers.
+    /// The transaction starts before the load (SQLite: BEGIN IMMEDIATE takes the write lock; PostgreSQL: the group's row
+    /// lock, taken first), so concurrent PATCHes of one group (an IdP pushing membership changes in parallel, on any
+    /// instance) queue instead of failing the version check; see <see cref="ETags.ConcurrentChange"/> for what a lost
+    /// check answers.
     /// </summary>
     private static async Task<IResult> UpdateAsync(
         string id, HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log, TimeProvider time,
@@ -129,6 +130,7 @@ public static class GroupEndpoints
         for (var attempt = 0; ; attempt++)
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            await ScimQueries.LockForUpdateAsync<WorkspaceGroup>(db, groupId, ct);
             var group = await db.Groups.SingleOrDefaultAsync(g => g.WorkspaceId == tenant.WorkspaceId && g.Id == groupId, ct) ?? throw NotFound(id);
             ETags.CheckIfMatch(context.Request, group.Version);
             var current = GroupMapper.ToJson(group, null, tenant.BaseUrl);

@@ -12,6 +12,10 @@ namespace IdeaScale.Portal.Scim.Limits;
 /// A token bucket per workspace for /scim/v2 (portal traffic is not counted). The bucket holds
 /// <see cref="ScimRateLimitOptions.Burst"/> requests and refills at <see cref="ScimRateLimitOptions.RequestsPerSecond"/>
 /// (once per second, or one token every 1/rate seconds below one per second). A rate of 0 turns it off.
+/// Several instances: each keeps its own buckets with its share of rate and burst
+/// (<see cref="ScimRateLimitOptions.Instances"/>), so the workspace's total over all instances never exceeds the limit
+/// and no request waits for a shared counter; SCIM needs no session affinity, so a round-robin balancer spreads a
+/// workspace's requests evenly and the shares add up to the limit.
 /// <para>
 /// Requests that fail authentication have no workspace to charge: they take a token of a bucket per client IP
 /// (<see cref="ScimRateLimitOptions.UnauthenticatedPerIpPerMinute"/>), so one address cannot flood the
@@ -44,12 +48,14 @@ public sealed class ScimRateLimiter : IDisposable
             return;
         }
 
-        var (tokens, period) = o.RequestsPerSecond >= 1
-            ? ((int)Math.Round(o.RequestsPerSecond), TimeSpan.FromSeconds(1))
-            : (1, TimeSpan.FromSeconds(1 / o.RequestsPerSecond));
+        var instances = Math.Max(1, o.Instances);
+        var rate = o.RequestsPerSecond / instances;
+        var (tokens, period) = rate >= 1
+            ? ((int)Math.Floor(rate), TimeSpan.FromSeconds(1))
+            : (1, TimeSpan.FromSeconds(1 / rate));
         var bucket = new TokenBucketRateLimiterOptions
         {
-            TokenLimit = Math.Max(1, o.Burst),
+            TokenLimit = Math.Max(1, o.Burst / instances),
             TokensPerPeriod = tokens,
             ReplenishmentPeriod = period,
             QueueLimit = 0,

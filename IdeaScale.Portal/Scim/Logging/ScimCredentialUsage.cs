@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 
+using IdeaScale.Portal.Data.AccessChanges;
+
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -85,23 +87,27 @@ public sealed partial class ScimCredentialUsage(
                     continue;
                 }
 
+                // Every instance flushes its own observations: each fact is only ever moved forward, so an instance
+                // whose observation is older than the stored one (another instance flushed a later use) changes
+                // nothing, whatever order the flushes arrive in. Neutral: last-use facts change no one's access.
+                using var neutral = AccessChangeInterceptor.NeutralScope();
                 var updated = await db.ScimCredentials.Where(c => c.Id == id).ExecuteUpdateAsync(s => s
-                    .SetProperty(c => c.LastUsedAt, c => use.LastUsedAt)
-                    .SetProperty(c => c.LastUsedIp, c => use.LastUsedIp)
-                    .SetProperty(c => c.LastUsedUserAgent, c => use.LastUsedClient)
-                    .SetProperty(c => c.LastSuccessAt, c => use.LastSuccessAt ?? c.LastSuccessAt)
-                    .SetProperty(c => c.LastFailureAt, c => use.LastFailureAt ?? c.LastFailureAt)
-                    .SetProperty(c => c.LastFailureStatus, c => use.LastFailureAt != null ? use.LastFailureStatus : c.LastFailureStatus), ct);
+                    .SetProperty(c => c.LastUsedIp, c => c.LastUsedAt == null || c.LastUsedAt < use.LastUsedAt ? use.LastUsedIp : c.LastUsedIp)
+                    .SetProperty(c => c.LastUsedUserAgent, c => c.LastUsedAt == null || c.LastUsedAt < use.LastUsedAt ? use.LastUsedClient : c.LastUsedUserAgent)
+                    .SetProperty(c => c.LastUsedAt, c => c.LastUsedAt == null || c.LastUsedAt < use.LastUsedAt ? use.LastUsedAt : c.LastUsedAt)
+                    .SetProperty(c => c.LastSuccessAt, c => use.LastSuccessAt != null && (c.LastSuccessAt == null || c.LastSuccessAt < use.LastSuccessAt) ? use.LastSuccessAt : c.LastSuccessAt)
+                    .SetProperty(c => c.LastFailureStatus, c => use.LastFailureAt != null && (c.LastFailureAt == null || c.LastFailureAt < use.LastFailureAt) ? use.LastFailureStatus : c.LastFailureStatus)
+                    .SetProperty(c => c.LastFailureAt, c => use.LastFailureAt != null && (c.LastFailureAt == null || c.LastFailureAt < use.LastFailureAt) ? use.LastFailureAt : c.LastFailureAt), ct);
                 if (updated == 0)
                 {
                     // Not a token: an OAuth client (Scim/Credentials) records its last use the same way.
                     await db.ScimOAuthClients.Where(c => c.Id == id).ExecuteUpdateAsync(s => s
-                        .SetProperty(c => c.LastUsedAt, c => use.LastUsedAt)
-                        .SetProperty(c => c.LastUsedIp, c => use.LastUsedIp)
-                        .SetProperty(c => c.LastUsedClient, c => use.LastUsedClient)
-                        .SetProperty(c => c.LastSuccessAt, c => use.LastSuccessAt ?? c.LastSuccessAt)
-                        .SetProperty(c => c.LastFailureAt, c => use.LastFailureAt ?? c.LastFailureAt)
-                        .SetProperty(c => c.LastFailureStatus, c => use.LastFailureAt != null ? use.LastFailureStatus : c.LastFailureStatus), ct);
+                        .SetProperty(c => c.LastUsedIp, c => c.LastUsedAt == null || c.LastUsedAt < use.LastUsedAt ? use.LastUsedIp : c.LastUsedIp)
+                        .SetProperty(c => c.LastUsedClient, c => c.LastUsedAt == null || c.LastUsedAt < use.LastUsedAt ? use.LastUsedClient : c.LastUsedClient)
+                        .SetProperty(c => c.LastUsedAt, c => c.LastUsedAt == null || c.LastUsedAt < use.LastUsedAt ? use.LastUsedAt : c.LastUsedAt)
+                        .SetProperty(c => c.LastSuccessAt, c => use.LastSuccessAt != null && (c.LastSuccessAt == null || c.LastSuccessAt < use.LastSuccessAt) ? use.LastSuccessAt : c.LastSuccessAt)
+                        .SetProperty(c => c.LastFailureStatus, c => use.LastFailureAt != null && (c.LastFailureAt == null || c.LastFailureAt < use.LastFailureAt) ? use.LastFailureStatus : c.LastFailureStatus)
+                        .SetProperty(c => c.LastFailureAt, c => use.LastFailureAt != null && (c.LastFailureAt == null || c.LastFailureAt < use.LastFailureAt) ? use.LastFailureAt : c.LastFailureAt), ct);
                 }
             }
         }

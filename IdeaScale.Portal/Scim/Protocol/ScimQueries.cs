@@ -2,7 +2,6 @@ using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Filtering;
 using IdeaScale.Portal.Scim.Schema;
 
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
 namespace IdeaScale.Portal.Scim.Protocol;
@@ -44,11 +43,29 @@ public static class ScimQueries
         {
             await db.SaveChangesAsync(ct);
         }
-        catch (DbUpdateException ex) when (ex is not DbUpdateConcurrencyException && ex.InnerException is SqliteException { SqliteErrorCode: 19 } sqlite
-            && sqlite.Message.Contains("UNIQUE", StringComparison.OrdinalIgnoreCase))
+        catch (DbUpdateException ex) when (PortalDatabase.IsUniqueViolation(ex))
         {
             throw ScimException.Uniqueness(uniquenessDetail);
         }
+    }
+
+    /// <summary>
+    /// Locks a row for the rest of the current transaction, so concurrent writers of it queue instead of failing the
+    /// version check. SQLite needs nothing (its transaction already holds the database's write lock); PostgreSQL takes
+    /// the row lock (SELECT … FOR UPDATE; table and key from the EF model).
+    /// </summary>
+    public static Task LockForUpdateAsync<T>(PortalDbContext db, Guid id, CancellationToken ct)
+    {
+        if (!db.Database.IsNpgsql())
+        {
+            return Task.CompletedTask;
+        }
+
+        var entity = db.Model.FindEntityType(typeof(T))!;
+        var key = entity.FindPrimaryKey()!.Properties.Single().GetColumnName();
+        // Table and column names come from the model, the id is a parameter.
+        var sql = "SELECT 1 FROM \"" + entity.GetTableName() + "\" WHERE \"" + key + "\" = {0} FOR UPDATE";
+        return db.Database.ExecuteSqlRawAsync(sql, [id], ct);
     }
 
     /// <summary>Resource ids are GUIDs; anything else cannot exist (404, like an unknown GUID).</summary>
