@@ -95,7 +95,12 @@ public static class DataSetup
         await using var startupLock = await DatabaseStartup.LockAsync(database, app.Services.GetRequiredService<ILogger<PortalDatabase>>());
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
-        await db.Database.MigrateAsync();
+        // Migrations run before this instance serves and may rewrite guarded tables (the ScimCredentialCurrentSlot
+        // backfill): that is no change of access, and the AccessVersion table may not exist yet at that step.
+        using (AccessChanges.AccessChangeInterceptor.NeutralScope())
+        {
+            await db.Database.MigrateAsync();
+        }
 
         // The first key, created here under the lock, is the one every instance uses; without it, two instances
         // starting at once would each create one and could not read each other's tokens until their rings refresh.

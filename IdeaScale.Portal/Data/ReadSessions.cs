@@ -84,7 +84,10 @@ public sealed partial class ReadSessions(PortalDatabase database, ILogger<ReadSe
     {
         private readonly Dictionary<string, DbCommand> commands = new(StringComparer.Ordinal);
 
-        /// <summary>The command for this text, prepared on first use and kept with the connection; parameters cleared.</summary>
+        /// <summary>
+        /// The command for this text, prepared on first use and kept with the connection, with the parameters it was
+        /// first given: set their values, do not replace them (a prepared Npgsql command keeps the instances it bound).
+        /// </summary>
         public DbCommand Command(string text, DbTransaction? transaction = null)
         {
             if (!commands.TryGetValue(text, out var command))
@@ -94,7 +97,6 @@ public sealed partial class ReadSessions(PortalDatabase database, ILogger<ReadSe
                 commands[text] = command;
             }
 
-            command.Parameters.Clear();
             command.Transaction = transaction;
             return command;
         }

@@ -37,9 +37,11 @@ public sealed class MemberDirectory(IDbContextFactory<PortalDbContext> dbFactory
     public const int MaxPageSize = 100;
     internal const string LikeEscape = "\\";
 
-    /// <summary>A LIKE pattern matching <paramref name="text"/> anywhere, with LIKE's own wildcards escaped.</summary>
-    internal static string ContainsPattern(string text) =>
-        "%" + text.Trim().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
+    /// <summary>
+    /// A LIKE pattern matching <paramref name="text"/> anywhere, with LIKE's own wildcards escaped, folded for a column
+    /// compared as <c>upper(column)</c> (<see cref="CaseFolding"/>: case-insensitive alike on SQLite and PostgreSQL).
+    /// </summary>
+    internal static string ContainsPattern(string text) => CaseFolding.AsciiUpper("%" + ProvisioningLog.EscapeLike(text.Trim()) + "%");
 
     /// <summary>The workspace id for a slug, or null when there is none.</summary>
     public async Task<Guid?> WorkspaceIdAsync(string slug, CancellationToken ct = default)
@@ -139,7 +141,9 @@ public sealed class MemberDirectory(IDbContextFactory<PortalDbContext> dbFactory
         if (!string.IsNullOrWhiteSpace(search))
         {
             var pattern = ContainsPattern(search);
-            groups = groups.Where(g => EF.Functions.Like(g.DisplayName, pattern, LikeEscape));
+#pragma warning disable CA1304, CA1311 // string.ToUpper() here is translated to SQL upper() (CaseFolding), never run in .NET
+            groups = groups.Where(g => EF.Functions.Like(g.DisplayName.ToUpper(), pattern, LikeEscape));
+#pragma warning restore CA1304, CA1311
         }
 
         var total = await groups.CountAsync(ct);
@@ -187,13 +191,15 @@ public sealed class MemberDirectory(IDbContextFactory<PortalDbContext> dbFactory
             return members;
         }
 
-        // SQLite LIKE is case-insensitive (ASCII); the user's text is escaped so % and _ match literally.
+        // Case-insensitive on both providers (upper() of the column, the pattern folded alike); % and _ match literally.
         var pattern = ContainsPattern(search);
+#pragma warning disable CA1304, CA1311 // string.ToUpper() here is translated to SQL upper() (CaseFolding), never run in .NET
         return members.Where(m =>
-            EF.Functions.Like(m.UserName, pattern, LikeEscape)
-            || EF.Functions.Like(m.DisplayName, pattern, LikeEscape)
-            || EF.Functions.Like(m.ExternalId, pattern, LikeEscape)
-            || db.MemberValues.Any(v => v.MemberId == m.Id && v.Kind == MemberValueKind.Email && EF.Functions.Like(v.Value, pattern, LikeEscape)));
+            EF.Functions.Like(m.UserName.ToUpper(), pattern, LikeEscape)
+            || EF.Functions.Like(m.DisplayName!.ToUpper(), pattern, LikeEscape)
+            || EF.Functions.Like(m.ExternalId!.ToUpper(), pattern, LikeEscape)
+            || db.MemberValues.Any(v => v.MemberId == m.Id && v.Kind == MemberValueKind.Email && EF.Functions.Like(v.Value!.ToUpper(), pattern, LikeEscape)));
+#pragma warning restore CA1304, CA1311
     }
 
     private static IQueryable<WorkspaceMember> Order(IQueryable<WorkspaceMember> members, MemberSort sort, bool descending) => (sort, descending) switch

@@ -128,9 +128,12 @@ public sealed class ProvisioningLog(IDbContextFactory<PortalDbContext> dbFactory
 
         if (!string.IsNullOrWhiteSpace(q.Text))
         {
-            var p = "%" + EscapeLike(q.Text.Trim()) + "%";
-            rows = rows.Where(e => EF.Functions.Like(e.Path, p, LikeEscape) || EF.Functions.Like(e.ResourceId, p, LikeEscape)
-                || EF.Functions.Like(e.Summary, p, LikeEscape) || EF.Functions.Like(e.Actor, p, LikeEscape));
+            // Case-insensitive on both providers: upper() of the column, the pattern folded alike (CaseFolding).
+            var p = CaseFolding.AsciiUpper("%" + EscapeLike(q.Text.Trim()) + "%");
+#pragma warning disable CA1304, CA1311 // string.ToUpper() here is translated to SQL upper() (CaseFolding), never run in .NET
+            rows = rows.Where(e => EF.Functions.Like(e.Path!.ToUpper(), p, LikeEscape) || EF.Functions.Like(e.ResourceId!.ToUpper(), p, LikeEscape)
+                || EF.Functions.Like(e.Summary!.ToUpper(), p, LikeEscape) || EF.Functions.Like(e.Actor!.ToUpper(), p, LikeEscape));
+#pragma warning restore CA1304, CA1311
         }
 
         return rows;

@@ -282,8 +282,11 @@ public sealed class ScimAdministration(
         var query = db.Workspaces.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(search))
         {
-            var pattern = "%" + ProvisioningLog.EscapeLike(search.Trim()) + "%";
-            query = query.Where(w => EF.Functions.Like(w.Name, pattern, ProvisioningLog.LikeEscape) || EF.Functions.Like(w.Slug, pattern, ProvisioningLog.LikeEscape));
+            // Case-insensitive on both providers: upper() of the column, the pattern folded alike (CaseFolding).
+            var pattern = CaseFolding.AsciiUpper("%" + ProvisioningLog.EscapeLike(search.Trim()) + "%");
+#pragma warning disable CA1304, CA1311 // string.ToUpper() here is translated to SQL upper() (CaseFolding), never run in .NET
+            query = query.Where(w => EF.Functions.Like(w.Name.ToUpper(), pattern, ProvisioningLog.LikeEscape) || EF.Functions.Like(w.Slug.ToUpper(), pattern, ProvisioningLog.LikeEscape));
+#pragma warning restore CA1304, CA1311
         }
 
         return await query.OrderBy(w => w.Name)

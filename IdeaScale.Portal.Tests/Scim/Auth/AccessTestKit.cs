@@ -26,7 +26,9 @@ public sealed class AccessFactory : PortalFactory
     /// <summary>A factory with configuration overrides (e.g. a small rate-limit bucket).</summary>
     public static AccessFactory With(IDictionary<string, string?> overrides) => new(overrides);
 
-    public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
+    // Starts on a whole microsecond (PostgreSQL's timestamp precision), so instants computed from it compare equal
+    // to the stored ones on both providers.
+    public FakeTimeProvider Time { get; } = new(DateTimeOffset.UnixEpoch.AddMicroseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000L));
 
     protected override void ConfigureTestServices(IServiceCollection services) => services.AddSingleton<TimeProvider>(Time);
 

@@ -58,6 +58,9 @@ public sealed class TranslatorTests(FilterDatabase data) : IClassFixture<FilterD
         { "displayName sw \"ali\"", ["alice"] },
         { "displayName ew \"JONES\"", ["bob"] },
         { "displayName eq \"Däve\"", ["dave"] },
+        // Folding is ASCII-only on both providers (SQLite's upper(); PostgreSQL's under the "C" collation): A-Z fold, ä does not.
+        { "displayName eq \"dÄve\"", [] },
+        { "displayName eq \"DäVE\"", ["dave"] },
 
         // LIKE wildcards are ordinary characters.
         { "displayName co \"%\"", ["bob"] },

@@ -150,9 +150,10 @@ public sealed class GroupsApiTests : IClassFixture<ScimFactory>
         var membershipSql = factory.SqlSince(mark).Where(s => s.Contains("GroupMemberships", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(membershipSql);
         // Every statement touching membership rows is keyed by the listed member ids (no full-list SELECT): a parameter,
-        // the parameter list, or the id of a listed user or group (the membership check of the candidates).
+        // the parameter list, or the id of a listed user or group (the membership check of the candidates). Either
+        // provider's SQL: SQLite quotes the alias and lists ids with IN (...), PostgreSQL does not and uses = ANY (@ids).
         Assert.All(membershipSql.Where(s => s.Contains("SELECT", StringComparison.Ordinal)),
-            s => Assert.Matches(@"WHERE .*""GroupId"" = @\w+ AND ""\w+""\.""MemberId"" (= @|= ""\w+""\.""Id""|IN \()", s.ReplaceLineEndings(" ")));
+            s => Assert.Matches(@"WHERE .*""GroupId"" = @\w+ AND ""?\w+""?\.""MemberId"" (= @|= ""?\w+""?\.""Id""|IN \(|= ANY \(@)", s.ReplaceLineEndings(" ")));
         Assert.Contains(membershipSql, s => s.Contains("INSERT INTO \"GroupMemberships\"", StringComparison.Ordinal));
         Assert.Equal(10_001, await MemberCountAsync(group));
     }

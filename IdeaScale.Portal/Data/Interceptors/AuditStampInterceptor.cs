@@ -29,7 +29,10 @@ public sealed class AuditStampInterceptor(TimeProvider time) : SaveChangesInterc
             return;
         }
 
+        // Whole microseconds: PostgreSQL's timestamp precision, so the meta.created/lastModified (and the version derived
+        // from them) a write answers with are the ones every later read returns, on both providers.
         var now = time.GetUtcNow().UtcDateTime;
+        now = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMicrosecond));
         foreach (var entry in context.ChangeTracker.Entries())
         {
             if (entry.State is not (EntityState.Added or EntityState.Modified))

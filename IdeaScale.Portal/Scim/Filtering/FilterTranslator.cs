@@ -314,9 +314,9 @@ public static class FilterTranslator
         }
         else
         {
-            // Fold both sides in the database so they fold alike (SQLite: ASCII only; PostgreSQL: Unicode).
+            // Folded alike on both providers: the column by upper() in SQL, the value here (CaseFolding).
             column = Expression.Call(column, StringToUpper);
-            value = Expression.Call(ServerSide(text), StringToUpper);
+            value = ServerSide(CaseFolding.AsciiUpper(text));
         }
 
         return op switch

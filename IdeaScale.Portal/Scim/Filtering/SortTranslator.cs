@@ -13,8 +13,9 @@ namespace IdeaScale.Portal.Scim.Filtering;
 /// as a column) is 400 <b>invalidValue</b>: sortBy is a query parameter, not a filter. <c>sortOrder</c> is
 /// "ascending" (the default) or "descending", case-insensitively; anything else is 400 invalidValue.
 /// Case-insensitive string attributes sort case-insensitively. Every ordering ends with meta.created, then id
-/// (both ascending, whatever sortOrder says), so pages are stable. Unassigned values sort as the database sorts
-/// NULL (SQLite and PostgreSQL differ; RFC 7644 leaves it open).
+/// (both ascending, whatever sortOrder says), so pages are stable. Unassigned values sort as the lowest value on every
+/// provider: first ascending, last descending (RFC 7644 leaves it open; SQLite does this by itself, PostgreSQL the
+/// opposite), enforced in the query by a leading "has a value" key in the same direction.
 /// </summary>
 public static class SortTranslator
 {
@@ -41,7 +42,8 @@ public static class SortTranslator
         }
 
         var key = SortKey<T>(type, sortBy.Trim());
-        var ordered = ThenBy(null, query, key, descending);
+        var ordered = ThenBy(HasValue(key) is { } hasValue ? ThenBy(null, query, hasValue, descending) : null, query, key, descending);
+
         return ThenBy(ThenBy(ordered, query, created, descending: false), query, id, descending: false);
     }
 
@@ -71,6 +73,12 @@ public static class SortTranslator
 
         return Expression.Lambda(Expression.Call(column.Body, StringToUpper), column.Parameters);
     }
+
+    /// <summary><c>key != null</c> for a key that can be NULL (false sorts before true on both providers); null otherwise.</summary>
+    private static LambdaExpression? HasValue(LambdaExpression key) =>
+        key.ReturnType.IsValueType && Nullable.GetUnderlyingType(key.ReturnType) is null
+            ? null
+            : Expression.Lambda(Expression.NotEqual(key.Body, Expression.Constant(null, key.ReturnType)), key.Parameters);
 
     private static LambdaExpression? ColumnOf<T>(ScimResourceType type, string path) =>
         type.Resolve(path)?.Target?.Column is { } column && column.Parameters[0].Type == typeof(T) ? column : null;

@@ -127,8 +127,21 @@ public sealed class UserReader
         await using var transaction = session.BeginRead();
         var command = session.Command(text, transaction);
         // Bound through the key properties' own type mappings (a Guid as the provider stores it).
-        command.Parameters.Add(key.Workspace.GetRelationalTypeMapping().CreateParameter(command, sql.GenerateParameterName("ws"), workspaceId, nullable: false));
-        command.Parameters.Add(key.Lookup.GetRelationalTypeMapping().CreateParameter(command, sql.GenerateParameterName("key"), lookup, nullable: false));
+        // The command's own parameter objects get the new values: Npgsql binds a prepared command to the parameter
+        // instances it was prepared with, so replacing them would re-run the first read's values (another user's row).
+        var ws = key.Workspace.GetRelationalTypeMapping().CreateParameter(command, sql.GenerateParameterName("ws"), workspaceId, nullable: false);
+        var lookupParameter = key.Lookup.GetRelationalTypeMapping().CreateParameter(command, sql.GenerateParameterName("key"), lookup, nullable: false);
+        if (command.Parameters.Count == 0)
+        {
+            command.Parameters.Add(ws);
+            command.Parameters.Add(lookupParameter);
+        }
+        else
+        {
+            command.Parameters[0].Value = ws.Value;
+            command.Parameters[1].Value = lookupParameter.Value;
+        }
+
         sessions.LogRead(text);
         await using var reader = await command.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct))
