@@ -107,10 +107,16 @@ public static class DataSetup
         // Before seeding: the seeder encrypts tokens inside its transaction, and the key ring writes on a connection
         // of its own.
         var keys = app.Services.GetRequiredService<IKeyManager>();
+        // Data Protection picks its default key by the system clock, which the app's TimeProvider may not be (a test
+        // clock): the key must be active at both instants, or the first Protect would create one inside the seeder's
+        // transaction (on SQLite a second writer: "database is locked").
         var now = app.Services.GetRequiredService<TimeProvider>().GetUtcNow();
-        if (!keys.GetAllKeys().Any(k => !k.IsRevoked && k.ActivationDate <= now && k.ExpirationDate > now))
+        var system = TimeProvider.System.GetUtcNow();
+        var from = now < system ? now : system;
+        var until = (now > system ? now : system).AddDays(90);
+        if (!keys.GetAllKeys().Any(k => !k.IsRevoked && k.ActivationDate <= from && k.ExpirationDate > until.AddDays(-90)))
         {
-            keys.CreateNewKey(now, now.AddDays(90));
+            keys.CreateNewKey(from, until);
         }
 
         await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync();
