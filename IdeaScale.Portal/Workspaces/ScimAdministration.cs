@@ -404,7 +404,8 @@ public sealed class ScimAdministration(
         await db.SaveChangesAsync(ct);
     }
 
-    private static ProvisioningEvent Audit(Guid workspaceId, PortalActor actor, ActorKind kind, ProvisioningOperation operation, EventOutcome outcome, string summary, DateTime now) => new()
+    /// <summary>An audit row of an admin or CSM action (also used by the OAuth client administration).</summary>
+    internal static ProvisioningEvent Audit(Guid workspaceId, PortalActor actor, ActorKind kind, ProvisioningOperation operation, EventOutcome outcome, string summary, DateTime now) => new()
     {
         WorkspaceId = workspaceId,
         OccurredAt = now,
@@ -415,5 +416,5 @@ public sealed class ScimAdministration(
         Summary = summary,
     };
 
-    private static UnauthorizedAccessException Denied() => new("You are not allowed to manage SCIM for this workspace.");
+    internal static UnauthorizedAccessException Denied() => new("You are not allowed to manage SCIM for this workspace.");
 }

@@ -38,7 +38,7 @@ public sealed class OAuthClientAdministration(IServiceScopeFactory scopes, ScimC
         var workspaceId = await db.Workspaces.Where(w => w.Slug == slug).Select(w => (Guid?)w.Id).FirstOrDefaultAsync(ct);
         if (workspaceId is not { } id || !(actor.IsCustomerSuccess || await actor.IsAdminOfAsync(db, id, ct)))
         {
-            throw Denied();
+            throw ScimAdministration.Denied();
         }
 
         var now = time.GetUtcNow().UtcDateTime;
@@ -112,35 +112,22 @@ public sealed class OAuthClientAdministration(IServiceScopeFactory scopes, ScimC
         var now = time.GetUtcNow().UtcDateTime;
         if (workspaceId is not { } id)
         {
-            throw Denied();
+            throw ScimAdministration.Denied();
         }
 
         if (!await actor.IsAdminOfAsync(db, id, ct))
         {
-            db.ProvisioningEvents.Add(Audit(id, actor, actor.IsCustomerSuccess ? ActorKind.CustomerSuccess : ActorKind.System, operation,
+            db.ProvisioningEvents.Add(ScimAdministration.Audit(id, actor, actor.IsCustomerSuccess ? ActorKind.CustomerSuccess : ActorKind.System, operation,
                 EventOutcome.Failure, "Refused: only administrators of this workspace can manage its OAuth client.", now));
             await db.SaveChangesAsync(ct);
-            throw Denied();
+            throw ScimAdministration.Denied();
         }
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var (result, summary) = await action(scope.ServiceProvider.GetRequiredService<OAuthClientIssuer>(), id, actor.Email);
-        db.ProvisioningEvents.Add(Audit(id, actor, ActorKind.WorkspaceAdmin, operation, EventOutcome.Success, summary, now));
+        db.ProvisioningEvents.Add(ScimAdministration.Audit(id, actor, ActorKind.WorkspaceAdmin, operation, EventOutcome.Success, summary, now));
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return result;
     }
-
-    private static ProvisioningEvent Audit(Guid workspaceId, PortalActor actor, ActorKind kind, ProvisioningOperation operation, EventOutcome outcome, string summary, DateTime now) => new()
-    {
-        WorkspaceId = workspaceId,
-        OccurredAt = now,
-        ActorKind = kind,
-        Actor = actor.Email,
-        Operation = operation,
-        Outcome = outcome,
-        Summary = summary,
-    };
-
-    private static UnauthorizedAccessException Denied() => new("You are not allowed to manage SCIM for this workspace.");
 }
