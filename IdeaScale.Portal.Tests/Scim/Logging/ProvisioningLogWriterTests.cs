@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 
 using IdeaScale.Portal.Scim.Logging;
-using IdeaScale.Portal.Tests.Scim.Auth;
+using IdeaScale.Portal.Tests.Scim.Credentials;
 
 using Microsoft.EntityFrameworkCore;
 
