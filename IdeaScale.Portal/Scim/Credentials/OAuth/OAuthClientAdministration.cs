@@ -63,16 +63,15 @@ public sealed class OAuthClientAdministration(IServiceScopeFactory scopes, ScimC
     /// Sets the workload identity federation settings (creating the workspace's client, without a secret, when there
     /// is none). Tokens obtained with earlier settings stop on their next request.
     /// </summary>
-    public Task<string> SetFederationAsync(ClaimsPrincipal user, string slug, OAuthFederationSettings settings, CancellationToken ct = default)
-    {
-        var valid = settings.Validated(options.Value.Federation.AllowHttpJwks);
-        return AsAdminAsync(user, slug, ProvisioningOperation.OAuthFederationSet, async (issuer, workspaceId, actor) =>
+    public Task<string> SetFederationAsync(ClaimsPrincipal user, string slug, OAuthFederationSettings settings, CancellationToken ct = default) =>
+        AsAdminAsync(user, slug, ProvisioningOperation.OAuthFederationSet, async (issuer, workspaceId, actor) =>
         {
+            // Checked after the admin check, so a refused attempt is audited whatever it sent.
+            var valid = settings.Validated(options.Value.Federation.AllowHttpJwks);
             var (client, created) = await issuer.SetFederationAsync(workspaceId, slug, actor, valid, ct);
             return (client.ClientId, string.Create(CultureInfo.InvariantCulture,
                 $"Workload identity federation of OAuth client {client.ClientId}{(created ? " (created)" : "")} set: issuer {valid.Issuer}, subject {valid.Subject}, audience {valid.Audience}, JWKS {valid.JwksUrl}."));
         }, ct);
-    }
 
     /// <summary>Removes the federation settings; access tokens obtained by federation stop on their next request.</summary>
     public Task RemoveFederationAsync(ClaimsPrincipal user, string slug, CancellationToken ct = default) =>
