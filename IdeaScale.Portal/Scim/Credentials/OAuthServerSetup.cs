@@ -29,6 +29,8 @@ public static class OAuthServerSetup
     /// <summary>Where the consent form posts (a second authorization endpoint URI: OpenIddict validates the posted request again).</summary>
     public const string ConsentPath = "/oauth/authorize/consent";
     public const string InvalidClientDescription = "The client credentials are invalid.";
+    private const string CodeVerifierProperty = ".ideascale_code_verifier";
+    private const string AntiforgeryField = "__RequestVerificationToken";
 
     public static WebApplicationBuilder AddScimOAuth(this WebApplicationBuilder builder)
     {
@@ -89,6 +91,40 @@ public static class OAuthServerSetup
                         return default;
                     })
                     .SetOrder(int.MinValue + 100_000));
+
+                // OpenIddict logs every extracted request with its secrets redacted, but not the PKCE code verifier nor
+                // the consent form's antiforgery token: they stay out of the request while it is logged (the verifier
+                // is put back before OpenIddict validates it).
+                server.AddEventHandler<OpenIddictServerEvents.ExtractTokenRequestContext>(handler => handler
+                    .UseInlineHandler(context =>
+                    {
+                        if (context.Request?.CodeVerifier is { } verifier)
+                        {
+                            context.Transaction.Properties[CodeVerifierProperty] = verifier;
+                            context.Request.CodeVerifier = null;
+                        }
+
+                        return default;
+                    })
+                    .SetOrder(int.MaxValue));
+                server.AddEventHandler<OpenIddictServerEvents.ValidateTokenRequestContext>(handler => handler
+                    .UseInlineHandler(context =>
+                    {
+                        if (context.Transaction.Properties.Remove(CodeVerifierProperty, out var verifier) && verifier is string value)
+                        {
+                            context.Request.CodeVerifier = value;
+                        }
+
+                        return default;
+                    })
+                    .SetOrder(int.MinValue));
+                server.AddEventHandler<OpenIddictServerEvents.ExtractAuthorizationRequestContext>(handler => handler
+                    .UseInlineHandler(context =>
+                    {
+                        context.Request?.RemoveParameter(AntiforgeryField);
+                        return default;
+                    })
+                    .SetOrder(int.MaxValue));
 
                 var aspNetCore = server.UseAspNetCore().EnableTokenEndpointPassthrough().EnableAuthorizationEndpointPassthrough();
                 if (!oauth.RequireHttps)
