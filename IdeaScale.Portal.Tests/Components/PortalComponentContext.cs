@@ -23,9 +23,14 @@ namespace IdeaScale.Portal.Tests.Components;
 /// </summary>
 public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
 {
-    protected PortalComponentContext()
+    protected PortalComponentContext() : this(null)
     {
-        App = new PortalFactory();
+    }
+
+    /// <param name="overrides">Configuration of the app on top of the test defaults.</param>
+    protected PortalComponentContext(IDictionary<string, string?>? overrides)
+    {
+        App = new PortalFactory(null, overrides);
         var root = App.Services;
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
