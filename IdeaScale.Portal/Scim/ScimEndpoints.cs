@@ -21,6 +21,7 @@ public static class ScimEndpoints
         builder.Services.AddScoped<Logging.ScimRequestLog>();
         builder.Services.AddSingleton<UserReader>();
         builder.AddScimAccess();
+        builder.AddScimBodiesForRejectedRequests();
         return builder;
     }
 
