@@ -239,9 +239,11 @@ public sealed class AuthorizationCodeTests : IDisposable
         factory.Time.Advance(TimeSpan.FromSeconds(20));
         await TokensAsync(await RefreshAsync(okta, first));
 
-        // Outside the leeway it is a replay.
+        // Outside the leeway it is a replay: refused, and OpenIddict stops the grant's tokens, which the SCIM page says.
         factory.Time.Advance(TimeSpan.FromSeconds(15));
         Assert.Equal("invalid_grant", await ErrorAsync(await RefreshAsync(okta, first)));
+        var admin = await factory.PrincipalAsync(DemoSeeder.AdminEmail("ides"));
+        Assert.Equal(OAuthGrantState.Stopped, Assert.Single(await factory.Get<OAuthGrants>().ListAsync(admin, "ides")).State);
     }
 
     [Fact]
@@ -259,8 +261,13 @@ public sealed class AuthorizationCodeTests : IDisposable
         factory.Time.Advance(TimeSpan.FromDays(89));
         var (_, third) = await TokensAsync(await RefreshAsync(okta, renewed));
 
+        var admin = await factory.PrincipalAsync(DemoSeeder.AdminEmail("ides"));
+        var grants = factory.Get<OAuthGrants>();
+        Assert.Equal(OAuthGrantState.Active, Assert.Single(await grants.ListAsync(admin, "ides")).State);
+
         factory.Time.Advance(TimeSpan.FromDays(91));
         Assert.Equal("invalid_grant", await ErrorAsync(await RefreshAsync(okta, third)));
+        Assert.Equal(OAuthGrantState.Expired, Assert.Single(await grants.ListAsync(admin, "ides")).State);
     }
 
     [Fact]

@@ -10,6 +10,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.Tokens;
 
 using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
 
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -18,8 +19,23 @@ namespace IdeaScale.Portal.Scim.Credentials.AuthorizationCode;
 /// <summary>A workspace the consent page offers; <see cref="Unavailable"/> says why it cannot be picked (null: it can).</summary>
 public sealed record ConsentWorkspace(Guid Id, string Slug, string Name, string? Unavailable);
 
+/// <summary>Whether a grant can still obtain tokens.</summary>
+public enum OAuthGrantState
+{
+    /// <summary>Its refresh token (if it has one) is live.</summary>
+    Active,
+
+    /// <summary>Its refresh token was not used for the idle lifetime: the IdP must authenticate again.</summary>
+    Expired,
+
+    /// <summary>OpenIddict revoked its tokens (a used refresh token was replayed after the leeway): the IdP must authenticate again.</summary>
+    Stopped,
+}
+
 /// <summary>One grant as the SCIM page shows it. Times are UTC.</summary>
-public sealed record OAuthGrantView(Guid Id, string ClientDisplayName, string ClientId, string ConsentedBy, DateTime ConsentedAt, ScimLastUse? LastUse);
+public sealed record OAuthGrantView(
+    Guid Id, string ClientDisplayName, string ClientId, string ConsentedBy, DateTime ConsentedAt, ScimLastUse? LastUse,
+    OAuthGrantState State = OAuthGrantState.Active, DateTime? RefreshExpiresAt = null);
 
 /// <summary>
 /// The authorization code grant's workspace side: which workspaces an account may connect (those it administers,
@@ -139,13 +155,29 @@ public sealed class OAuthGrants(IServiceScopeFactory scopes, ScimCredentialUsage
         }
 
         var grants = await db.ScimOAuthGrants.AsNoTracking().Where(g => g.WorkspaceId == id).ToListAsync(ct);
+        var authorizationIds = grants.Select(g => g.AuthorizationId).ToList();
+        var stopped = (await db.Set<OpenIddictEntityFrameworkCoreAuthorization>().AsNoTracking()
+            .Where(a => authorizationIds.Contains(a.Id!) && a.Status != Statuses.Valid).Select(a => a.Id!).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
+        // Per grant: when its newest refresh token expires (rolling: the live one expires last), and whether any of them
+        // is still unrevoked (a replay after the leeway makes OpenIddict revoke them all).
+        var refreshTokens = await db.Set<OpenIddictEntityFrameworkCoreToken>().AsNoTracking()
+            .Where(t => t.Authorization != null && authorizationIds.Contains(t.Authorization.Id!) && (t.Type == TokenTypeIdentifiers.RefreshToken || t.Type == TokenTypeHints.RefreshToken))
+            .GroupBy(t => t.Authorization!.Id!)
+            .Select(g => new { AuthorizationId = g.Key, ExpiresAt = g.Max(t => t.ExpirationDate), Unrevoked = g.Count(t => t.Status != Statuses.Revoked) })
+            .ToDictionaryAsync(t => t.AuthorizationId, StringComparer.Ordinal, ct);
+        var now = time.GetUtcNow().UtcDateTime;
         return
         [
             .. grants.OrderByDescending(g => g.ConsentedAt).Select(g =>
             {
                 var use = new CredentialUse(g.LastUsedAt, g.LastUsedIp, g.LastUsedClient, null, null, null).Merge(usage.Pending(g.Id));
+                var refresh = refreshTokens.GetValueOrDefault(g.AuthorizationId);
+                var refreshExpiresAt = refresh?.ExpiresAt;
+                var state = stopped.Contains(g.AuthorizationId) || refresh is { Unrevoked: 0 } ? OAuthGrantState.Stopped
+                    : refreshExpiresAt is { } expires && expires <= now ? OAuthGrantState.Expired
+                    : OAuthGrantState.Active;
                 return new OAuthGrantView(g.Id, g.ClientDisplayName, g.ClientId, g.ConsentedBy, g.ConsentedAt,
-                    use.LastUsedAt is { } at ? new ScimLastUse(at, use.LastUsedIp, use.LastUsedClient) : null);
+                    use.LastUsedAt is { } at ? new ScimLastUse(at, use.LastUsedIp, use.LastUsedClient) : null, state, refreshExpiresAt);
             }),
         ];
     }
