@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 
 using IdeaScale.Portal.Tests.Infrastructure;
+using IdeaScale.Portal.Tests.Scim.Credentials.OAuth;
 
 using Microsoft.AspNetCore.WebUtilities;
 

@@ -2,15 +2,14 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 
-using IdeaScale.Portal.Scim.Credentials;
 using IdeaScale.Portal.Scim.Credentials.AuthorizationCode;
+using IdeaScale.Portal.Scim.Credentials.OAuth;
 using IdeaScale.Portal.Tests.Infrastructure;
-using IdeaScale.Portal.Tests.Scim.Auth;
 
 using Microsoft.EntityFrameworkCore;
 
 using static IdeaScale.Portal.Tests.Scim.Credentials.AuthorizationCodeKit;
-using static IdeaScale.Portal.Tests.Scim.Credentials.OAuthTestKit;
+using static IdeaScale.Portal.Tests.Scim.Credentials.OAuth.OAuthTestKit;
 
 namespace IdeaScale.Portal.Tests.Scim.Credentials;
 

@@ -1,3 +1,5 @@
+using IdeaScale.Portal.Scim.Credentials.OAuth;
+
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;

@@ -2,8 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Security.Claims;
 
-using IdeaScale.Portal.Scim.Auth;
-using IdeaScale.Portal.Scim.Logging;
+using IdeaScale.Portal.Scim.Credentials.OAuth;
 using IdeaScale.Portal.Workspaces;
 
 using Microsoft.EntityFrameworkCore;

@@ -1,5 +1,7 @@
 using System.Text.Json;
 
+using IdeaScale.Portal.Scim.Credentials.OAuth;
+
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
