@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace IdeaScale.E2E.AppHost;
@@ -16,6 +17,14 @@ public sealed class PortalAppHost : IAsyncLifetime, IDisposable
     public const string CsmPassword = "E2e-Csm-Pass-2!";
     public const string LeadPassword = "E2e-Lead-Pass-3!";
     public const string IdesToken = "iscim_e2e-ides-0123456789abcdefghijklmnopqrstuvwxyzABCD";
+
+    /// <summary>The Okta-like platform client of the authorization code journey; its redirect URI is answered by Playwright.</summary>
+    public const string OktaClientId = "okta-e2e";
+    public const string OktaClientSecret = "okta-e2e-secret-0123456789abcdefghijklmnopqrstuvwx";
+    public const string OktaRedirectUri = "http://127.0.0.1:9/admin/app/cpc/ideascale/oauth/callback";
+
+    /// <summary>The app's clock: the system clock, moved forward by a journey that needs time to pass (then set back).</summary>
+    public ShiftedClock Clock { get; } = new();
 
     private readonly string dataDirectory = Directory.CreateTempSubdirectory("ideascale-e2e-").FullName;
     private Factory? factory;
@@ -33,7 +42,7 @@ public sealed class PortalAppHost : IAsyncLifetime, IDisposable
 
     public async Task InitializeAsync()
     {
-        factory = new Factory(dataDirectory);
+        factory = new Factory(dataDirectory, Clock);
         factory.UseKestrel(0);
         factory.StartServer();
         BaseUrl = factory.ClientOptions.BaseAddress.ToString().TrimEnd('/');
@@ -57,7 +66,7 @@ public sealed class PortalAppHost : IAsyncLifetime, IDisposable
     /// </summary>
     public WebApplicationFactory<Program> StartAnotherInstance(out Uri baseUrl)
     {
-        var other = new Factory(dataDirectory);
+        var other = new Factory(dataDirectory, Clock);
         other.UseKestrel(0);
         other.StartServer();
         baseUrl = other.ClientOptions.BaseAddress;
@@ -105,7 +114,7 @@ public sealed class PortalAppHost : IAsyncLifetime, IDisposable
 
     public void Dispose() => factory?.Dispose();
 
-    private sealed class Factory(string dataDirectory) : WebApplicationFactory<Program>
+    private sealed class Factory(string dataDirectory, TimeProvider clock) : WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
@@ -132,8 +141,27 @@ public sealed class PortalAppHost : IAsyncLifetime, IDisposable
             builder.UseSetting("SignIn:Throttle:PerAccount:PermitLimit", "1000");
             // Plain HTTP on loopback.
             builder.UseSetting("OAuth:RequireHttps", "false");
+            builder.UseSetting("OAuth:Clients:okta:ClientId", OktaClientId);
+            builder.UseSetting("OAuth:Clients:okta:ClientSecret", OktaClientSecret);
+            builder.UseSetting("OAuth:Clients:okta:RedirectUris:0", OktaRedirectUri);
+            builder.UseSetting("OAuth:Clients:okta:DisplayName", "Okta");
+            builder.ConfigureServices(services => services.AddSingleton(clock));
         }
     }
+}
+
+/// <summary>The system clock plus <see cref="Offset"/>: time keeps moving, and a journey can jump ahead (no waiting in tests).</summary>
+public sealed class ShiftedClock : TimeProvider
+{
+    private long offsetTicks;
+
+    public TimeSpan Offset
+    {
+        get => TimeSpan.FromTicks(Interlocked.Read(ref offsetTicks));
+        set => Interlocked.Exchange(ref offsetTicks, value.Ticks);
+    }
+
+    public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + Offset;
 }
 
 [CollectionDefinition(Name)]

@@ -23,9 +23,14 @@ namespace IdeaScale.Portal.Tests.Components;
 /// </summary>
 public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
 {
-    protected PortalComponentContext()
+    protected PortalComponentContext() : this(null)
     {
-        App = new PortalFactory();
+    }
+
+    /// <param name="overrides">Configuration of the app on top of the test defaults.</param>
+    protected PortalComponentContext(IDictionary<string, string?>? overrides)
+    {
+        App = new PortalFactory(null, overrides);
         var root = App.Services;
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
@@ -36,6 +41,8 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(root.GetRequiredService<SsoSettings>());
         Services.AddScoped(_ => ActivatorUtilities.CreateInstance<ScimAdministration>(root));
         Services.AddSingleton(root.GetRequiredService<IdeaScale.Portal.Scim.Credentials.OAuth.OAuthClientAdministration>());
+        Services.AddSingleton(root.GetRequiredService<IdeaScale.Portal.Scim.Credentials.AuthorizationCode.OAuthGrants>());
+        Services.AddSingleton(root.GetRequiredService<Microsoft.Extensions.Options.IOptions<IdeaScale.Portal.Scim.Credentials.OAuth.OAuthOptions>>());
         auth = AddAuthorization();
         SetRendererInfo(new RendererInfo("Server", true));
     }

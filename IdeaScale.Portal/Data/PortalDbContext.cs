@@ -31,6 +31,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<ProvisioningEvent> ProvisioningEvents => Set<ProvisioningEvent>();
     public DbSet<ScimOAuthClient> ScimOAuthClients => Set<ScimOAuthClient>();
     public DbSet<ScimOAuthSecret> ScimOAuthSecrets => Set<ScimOAuthSecret>();
+    public DbSet<ScimOAuthGrant> ScimOAuthGrants => Set<ScimOAuthGrant>();
     public DbSet<OAuthServerKey> OAuthServerKeys => Set<OAuthServerKey>();
 
     public DbSet<AccessVersionRow> AccessVersion => Set<AccessVersionRow>();

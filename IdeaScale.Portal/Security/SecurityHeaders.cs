@@ -22,6 +22,7 @@ namespace IdeaScale.Portal.Security;
 public static class SecurityHeaders
 {
     private const string NonceKey = "IdeaScale.CspNonce";
+    private const string FormActionKey = "IdeaScale.CspFormAction";
 
     /// <summary>Placed before the SCIM branch (<see cref="ScimEndpoints.UseScim"/>) so that SCIM responses get their headers too.</summary>
     public static WebApplication UseSecurityHeaders(this WebApplication app)
@@ -47,12 +48,30 @@ public static class SecurityHeaders
         return nonce;
     }
 
-    /// <summary>The portal's policy; <paramref name="nonce"/> is allowed to run inline script when given.</summary>
-    public static string ContentSecurityPolicy(string? nonce) =>
+    /// <summary>
+    /// Lets this response's forms lead to <paramref name="target"/>'s origin as well as this one: browsers apply
+    /// form-action to the redirects after a submission too. Only for a target the app has validated (the OAuth consent
+    /// page: the client's registered redirect URI).
+    /// </summary>
+    public static void AllowFormRedirectTo(HttpContext context, Uri target)
+    {
+        if (target.Scheme is "https" or "http")
+        {
+            context.Items[FormActionKey] = target.GetLeftPart(UriPartial.Authority);
+        }
+    }
+
+    /// <summary>
+    /// The portal's policy; <paramref name="nonce"/> is allowed to run inline script when given, and forms may also
+    /// lead to <paramref name="formTarget"/> (an origin) when given.
+    /// </summary>
+    public static string ContentSecurityPolicy(string? nonce, string? formTarget = null) =>
         "default-src 'self'; "
         + (nonce is null ? "script-src 'self'; " : $"script-src 'self' 'nonce-{nonce}'; ")
         + "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; "
-        + "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'";
+        + "object-src 'none'; base-uri 'self'; "
+        + (formTarget is null ? "form-action 'self'; " : $"form-action 'self' {formTarget}; ")
+        + "frame-ancestors 'self'";
 
     private static Task Apply(HttpContext context)
     {
@@ -62,7 +81,7 @@ public static class SecurityHeaders
         if (!ScimEndpoints.IsScimRequest(context))
         {
             // Set, not added: Blazor's own frame-ancestors-only policy would otherwise be sent beside this one.
-            headers.ContentSecurityPolicy = ContentSecurityPolicy(context.Items[NonceKey] as string);
+            headers.ContentSecurityPolicy = ContentSecurityPolicy(context.Items[NonceKey] as string, context.Items[FormActionKey] as string);
             headers.XFrameOptions = "SAMEORIGIN";
         }
 

@@ -114,6 +114,24 @@ internal sealed class ScimOAuthSecretConfiguration : IEntityTypeConfiguration<Sc
     }
 }
 
+internal sealed class ScimOAuthGrantConfiguration : IEntityTypeConfiguration<ScimOAuthGrant>
+{
+    public void Configure(EntityTypeBuilder<ScimOAuthGrant> b)
+    {
+        b.GuardsAccess();
+        b.Property(g => g.ClientId).HasMaxLength(100);
+        b.Property(g => g.ClientDisplayName).HasMaxLength(200);
+        b.Property(g => g.AuthorizationId).HasMaxLength(100);
+        b.Property(g => g.ConsentedBy).HasMaxLength(256);
+        b.Property(g => g.ConsentedByUserId).HasMaxLength(450);
+        b.Property(g => g.LastUsedIp).HasMaxLength(64);
+        b.Property(g => g.LastUsedClient).HasMaxLength(512);
+        b.HasIndex(g => g.WorkspaceId);
+        b.HasIndex(g => g.AuthorizationId).IsUnique();
+        b.HasOne(g => g.Workspace).WithMany().HasForeignKey(g => g.WorkspaceId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
 internal sealed class OAuthServerKeyConfiguration : IEntityTypeConfiguration<OAuthServerKey>
 {
     public void Configure(EntityTypeBuilder<OAuthServerKey> b)

@@ -84,3 +84,36 @@ public sealed class OAuthServerKey
 
     public DateTime CreatedAt { get; set; }
 }
+
+/// <summary>
+/// A workspace admin's consent for a platform-level client of the authorization code grant (Okta): the tokens issued
+/// under it (OpenIddict authorization <see cref="AuthorizationId"/>) are bound to <see cref="WorkspaceId"/>. Revoking
+/// the grant deletes this row (which guards access: SCIM requests with its access tokens get 401 on the next request)
+/// and revokes the authorization and its tokens in OpenIddict (refreshing then fails with invalid_grant).
+/// Scim/Credentials/AuthorizationCode/.
+/// </summary>
+public sealed class ScimOAuthGrant
+{
+    public Guid Id { get; set; } = Guid.NewGuid();
+    public Guid WorkspaceId { get; set; }
+    public Workspace? Workspace { get; set; }
+
+    /// <summary>The platform client's client_id (OAuth:Clients:&lt;name&gt;:ClientId).</summary>
+    public required string ClientId { get; set; }
+
+    /// <summary>The client's display name at the time of consent (e.g. "Okta").</summary>
+    public required string ClientDisplayName { get; set; }
+
+    /// <summary>Id of the OpenIddict authorization the grant's tokens belong to.</summary>
+    public required string AuthorizationId { get; set; }
+
+    public DateTime ConsentedAt { get; set; }
+
+    /// <summary>The consenting account's email and id.</summary>
+    public required string ConsentedBy { get; set; }
+    public required string ConsentedByUserId { get; set; }
+
+    public DateTime? LastUsedAt { get; set; }
+    public string? LastUsedIp { get; set; }
+    public string? LastUsedClient { get; set; }
+}

@@ -386,6 +386,66 @@ namespace IdeaScale.Portal.Data.Migrations
                     b.HasAnnotation("Portal:GuardsAccess", true);
                 });
 
+            modelBuilder.Entity("IdeaScale.Portal.Data.Entities.ScimOAuthGrant", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AuthorizationId")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ClientDisplayName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ClientId")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ConsentedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ConsentedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ConsentedByUserId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastUsedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastUsedClient")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastUsedIp")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("WorkspaceId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AuthorizationId")
+                        .IsUnique();
+
+                    b.HasIndex("WorkspaceId");
+
+                    b.ToTable("ScimOAuthGrants");
+
+                    b.HasAnnotation("Portal:GuardsAccess", true);
+                });
+
             modelBuilder.Entity("IdeaScale.Portal.Data.Entities.ScimOAuthSecret", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1210,6 +1270,17 @@ namespace IdeaScale.Portal.Data.Migrations
                 });
 
             modelBuilder.Entity("IdeaScale.Portal.Data.Entities.ScimOAuthClient", b =>
+                {
+                    b.HasOne("IdeaScale.Portal.Data.Entities.Workspace", "Workspace")
+                        .WithMany()
+                        .HasForeignKey("WorkspaceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Workspace");
+                });
+
+            modelBuilder.Entity("IdeaScale.Portal.Data.Entities.ScimOAuthGrant", b =>
                 {
                     b.HasOne("IdeaScale.Portal.Data.Entities.Workspace", "Workspace")
                         .WithMany()

@@ -18,6 +18,9 @@ public sealed record ScimCredentialFacts(Guid Id, Guid WorkspaceId, string Token
 /// </summary>
 public sealed record ScimOAuthClientFacts(Guid Id, Guid WorkspaceId, IReadOnlyDictionary<Guid, DateTime> SecretExpiries, Guid? FederationId = null);
 
+/// <summary>An authorization code grant (Okta) as SCIM authentication needs it: the workspace its tokens are bound to.</summary>
+public sealed record ScimOAuthGrantFacts(Guid Id, Guid WorkspaceId);
+
 /// <summary>
 /// Keeps what SCIM authentication and gating read from the database (credential by token hash, workspace facts
 /// by workspace and host) in memory, so an IdP's request costs no query before its handler runs (issue 6: those
@@ -42,6 +45,7 @@ public sealed class ScimAccessCache
     private readonly ConcurrentDictionary<string, Entry<ScimCredentialFacts>> credentials = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(Guid WorkspaceId, string Host), Entry<ScimWorkspaceFacts?>> workspaces = new();
     private readonly ConcurrentDictionary<Guid, Entry<ScimOAuthClientFacts>> oauthClients = new();
+    private readonly ConcurrentDictionary<Guid, Entry<ScimOAuthGrantFacts>> oauthGrants = new();
     private readonly TimeProvider time;
     private readonly TimeSpan lifetime;
     private readonly ScimMetrics metrics;
@@ -64,6 +68,7 @@ public sealed class ScimAccessCache
         credentials.Clear();
         workspaces.Clear();
         oauthClients.Clear();
+        oauthGrants.Clear();
         metrics.RecordCacheInvalidation();
     }
 
@@ -83,6 +88,27 @@ public sealed class ScimAccessCache
         if (loaded is not null)
         {
             Store(oauthClients, clientId, loaded, started);
+        }
+
+        return loaded;
+    }
+
+    /// <summary>
+    /// The authorization code grant an access token names, from memory or from <paramref name="load"/> (null for a
+    /// revoked grant; not kept). Revoking the grant deletes its row, which clears the cache.
+    /// </summary>
+    public async Task<ScimOAuthGrantFacts?> GetOAuthGrantAsync(Guid grantId, Func<Task<ScimOAuthGrantFacts?>> load)
+    {
+        if (TryGet(oauthGrants, grantId, out var cached))
+        {
+            return cached;
+        }
+
+        var started = Volatile.Read(ref generation);
+        var loaded = await load();
+        if (loaded is not null)
+        {
+            Store(oauthGrants, grantId, loaded, started);
         }
 
         return loaded;

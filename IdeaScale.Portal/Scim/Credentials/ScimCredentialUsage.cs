@@ -101,13 +101,22 @@ public sealed partial class ScimCredentialUsage(
                 if (updated == 0)
                 {
                     // Not a token: an OAuth client (Scim/Credentials) records its last use the same way.
-                    await db.ScimOAuthClients.Where(c => c.Id == id).ExecuteUpdateAsync(s => s
+                    updated = await db.ScimOAuthClients.Where(c => c.Id == id).ExecuteUpdateAsync(s => s
                         .SetProperty(c => c.LastUsedIp, c => c.LastUsedAt == null || c.LastUsedAt < use.LastUsedAt ? use.LastUsedIp : c.LastUsedIp)
                         .SetProperty(c => c.LastUsedClient, c => c.LastUsedAt == null || c.LastUsedAt < use.LastUsedAt ? use.LastUsedClient : c.LastUsedClient)
                         .SetProperty(c => c.LastUsedAt, c => c.LastUsedAt == null || c.LastUsedAt < use.LastUsedAt ? use.LastUsedAt : c.LastUsedAt)
                         .SetProperty(c => c.LastSuccessAt, c => use.LastSuccessAt != null && (c.LastSuccessAt == null || c.LastSuccessAt < use.LastSuccessAt) ? use.LastSuccessAt : c.LastSuccessAt)
                         .SetProperty(c => c.LastFailureStatus, c => use.LastFailureAt != null && (c.LastFailureAt == null || c.LastFailureAt < use.LastFailureAt) ? use.LastFailureStatus : c.LastFailureStatus)
                         .SetProperty(c => c.LastFailureAt, c => use.LastFailureAt != null && (c.LastFailureAt == null || c.LastFailureAt < use.LastFailureAt) ? use.LastFailureAt : c.LastFailureAt), ct);
+                }
+
+                if (updated == 0 && use.LastUsedAt is not null)
+                {
+                    // Nor a client: an authorization code grant (Okta) keeps its last use only.
+                    await db.ScimOAuthGrants.Where(g => g.Id == id).ExecuteUpdateAsync(s => s
+                        .SetProperty(g => g.LastUsedIp, g => g.LastUsedAt == null || g.LastUsedAt < use.LastUsedAt ? use.LastUsedIp : g.LastUsedIp)
+                        .SetProperty(g => g.LastUsedClient, g => g.LastUsedAt == null || g.LastUsedAt < use.LastUsedAt ? use.LastUsedClient : g.LastUsedClient)
+                        .SetProperty(g => g.LastUsedAt, g => g.LastUsedAt == null || g.LastUsedAt < use.LastUsedAt ? use.LastUsedAt : g.LastUsedAt), ct);
                 }
             }
         }

@@ -430,6 +430,73 @@ namespace IdeaScale.Portal.Data.Migrations.PostgreSql
                     b.HasAnnotation("Portal:GuardsAccess", true);
                 });
 
+            modelBuilder.Entity("IdeaScale.Portal.Data.Entities.ScimOAuthGrant", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("AuthorizationId")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .UseCollation("C");
+
+                    b.Property<string>("ClientDisplayName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .UseCollation("C");
+
+                    b.Property<string>("ClientId")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .UseCollation("C");
+
+                    b.Property<DateTime>("ConsentedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ConsentedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .UseCollation("C");
+
+                    b.Property<string>("ConsentedByUserId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("character varying(450)")
+                        .UseCollation("C");
+
+                    b.Property<DateTime?>("LastUsedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LastUsedClient")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)")
+                        .UseCollation("C");
+
+                    b.Property<string>("LastUsedIp")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .UseCollation("C");
+
+                    b.Property<Guid>("WorkspaceId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AuthorizationId")
+                        .IsUnique();
+
+                    b.HasIndex("WorkspaceId");
+
+                    b.ToTable("ScimOAuthGrants");
+
+                    b.HasAnnotation("Portal:GuardsAccess", true);
+                });
+
             modelBuilder.Entity("IdeaScale.Portal.Data.Entities.ScimOAuthSecret", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1382,6 +1449,17 @@ namespace IdeaScale.Portal.Data.Migrations.PostgreSql
                 });
 
             modelBuilder.Entity("IdeaScale.Portal.Data.Entities.ScimOAuthClient", b =>
+                {
+                    b.HasOne("IdeaScale.Portal.Data.Entities.Workspace", "Workspace")
+                        .WithMany()
+                        .HasForeignKey("WorkspaceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Workspace");
+                });
+
+            modelBuilder.Entity("IdeaScale.Portal.Data.Entities.ScimOAuthGrant", b =>
                 {
                     b.HasOne("IdeaScale.Portal.Data.Entities.Workspace", "Workspace")
                         .WithMany()

@@ -44,6 +44,28 @@ public sealed class OAuthOptions
     /// <summary>Periodic deletion of OpenIddict's dead token and authorization rows (<see cref="OAuthPruning"/>).</summary>
     public OAuthPruningOptions Pruning { get; set; } = new();
 
+    /// <summary>
+    /// Platform-level clients of the authorization code grant (Okta's integration network: one client id and secret
+    /// shared by every customer), by a name of the operator's choice. Registered in OpenIddict at start and re-synced
+    /// when the configuration changes (Scim/Credentials/AuthorizationCode/OAuthPlatformClients.cs).
+    /// </summary>
+    public Dictionary<string, OAuthPlatformClientOptions> Clients { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// A refresh token unused for this many days expires (default 90): refresh tokens are rolling, each use returns a
+    /// new one that lives this long again. Okta refreshes only when it next provisions, possibly days later.
+    /// </summary>
+    public int RefreshTokenIdleDays { get; set; } = 90;
+
+    /// <summary>
+    /// How long a refresh token that was just used (and replaced) still works, for an IdP that retries a refresh whose
+    /// answer it lost (default 30 seconds). A reuse after it is treated as a replay: OpenIddict revokes the grant's tokens.
+    /// </summary>
+    public TimeSpan RefreshTokenReuseLeeway { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The idle lifetime actually used (at least one day).</summary>
+    public TimeSpan EffectiveRefreshTokenLifetime => TimeSpan.FromDays(Math.Max(1, RefreshTokenIdleDays));
+
     /// <summary>The lifetime actually used, within Entra's 60 minutes to 6 hours.</summary>
     public TimeSpan EffectiveAccessTokenLifetime =>
         AccessTokenLifetime < MinAccessTokenLifetime ? MinAccessTokenLifetime
@@ -112,4 +134,19 @@ public sealed class OAuthPruningOptions
 
     /// <summary>Only rows created longer ago than this are pruned (OpenIddict's PruneAsync threshold).</summary>
     public TimeSpan MinimumAge { get; set; } = TimeSpan.FromDays(14);
+}
+
+/// <summary>One platform-level client of the authorization code grant (OAuth:Clients:&lt;name&gt;).</summary>
+public sealed class OAuthPlatformClientOptions
+{
+    public string ClientId { get; set; } = "";
+
+    /// <summary>The client secret; only OpenIddict's hash of it is stored. Set it as an environment variable or secret, not in a file.</summary>
+    public string ClientSecret { get; set; } = "";
+
+    /// <summary>The exact redirect URIs the client may use (Okta: https://system-admin.okta.com/admin/app/cpc/{appName}/oauth/callback and its okta-emea / oktapreview variants).</summary>
+    public List<string> RedirectUris { get; set; } = [];
+
+    /// <summary>The name the consent page and the SCIM page's grant list show, e.g. "Okta".</summary>
+    public string DisplayName { get; set; } = "";
 }

@@ -1,3 +1,4 @@
+using IdeaScale.Portal.Scim.Credentials.AuthorizationCode;
 
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
@@ -13,13 +14,22 @@ namespace IdeaScale.Portal.Scim.Credentials.OAuth;
 /// Composition of the OAuth 2.0 authorization server for SCIM clients (issue 12), built on OpenIddict: EF Core stores in
 /// <see cref="PortalDbContext"/>, the token endpoint at <see cref="TokenPath"/>, RFC 8414 metadata at
 /// /.well-known/oauth-authorization-server (and /.well-known/openid-configuration), and the validation side used by
-/// <see cref="ScimOAuthHandler"/> (local server integration: no HTTP call, no per-request database lookup).
+/// <see cref="ScimOAuthHandler"/> (local server integration: no HTTP call, no per-request database lookup). Two grants:
+/// client credentials for a workspace's own client (Entra), and the authorization code grant with PKCE (S256) and
+/// rolling refresh tokens for the platform-level clients of OAuth:Clients (Okta), whose consent page is
+/// <see cref="AuthorizePath"/> (AuthorizationCode/).
 /// </summary>
 public static class OAuthServerSetup
 {
     public const string TokenPath = "/oauth/token";
     public const string JwksPath = "/oauth/jwks";
+    public const string AuthorizePath = "/oauth/authorize";
+
+    /// <summary>Where the consent form posts (a second authorization endpoint URI: OpenIddict validates the posted request again).</summary>
+    public const string ConsentPath = "/oauth/authorize/consent";
     public const string InvalidClientDescription = "The client credentials are invalid.";
+    private const string CodeVerifierProperty = ".ideascale_code_verifier";
+    private const string AntiforgeryField = "__RequestVerificationToken";
 
     public static WebApplicationBuilder AddScimOAuth(this WebApplicationBuilder builder)
     {
@@ -37,11 +47,25 @@ public static class OAuthServerSetup
             .AddServer(server =>
             {
                 server.SetTokenEndpointUris(TokenPath.TrimStart('/'))
+                    .SetAuthorizationEndpointUris(AuthorizePath.TrimStart('/'), ConsentPath.TrimStart('/'))
                     .SetJsonWebKeySetEndpointUris(JwksPath.TrimStart('/'))
                     .SetConfigurationEndpointUris(".well-known/openid-configuration", ".well-known/oauth-authorization-server");
-                server.AllowClientCredentialsFlow();
-                server.RegisterScopes(OAuthTokenEndpoint.ScimScope);
+                server.AllowClientCredentialsFlow()
+                    .AllowAuthorizationCodeFlow()
+                    .AllowRefreshTokenFlow()
+                    .RequireProofKeyForCodeExchange();
+                // PKCE with S256 only: "plain" would put the verifier itself in the authorization request's URL.
+                server.Configure(options =>
+                {
+                    options.CodeChallengeMethods.Clear();
+                    options.CodeChallengeMethods.Add(CodeChallengeMethods.Sha256);
+                });
+                server.RegisterScopes(OAuthTokenEndpoint.ScimScope, Scopes.OfflineAccess);
                 server.SetAccessTokenLifetime(oauth.EffectiveAccessTokenLifetime);
+                // Rolling refresh tokens with sliding expiration (OpenIddict's defaults): each refresh returns a new
+                // refresh token that lives the idle lifetime again, and the used one stops after the reuse leeway.
+                server.SetRefreshTokenLifetime(oauth.EffectiveRefreshTokenLifetime)
+                    .SetRefreshTokenReuseLeeway(oauth.RefreshTokenReuseLeeway);
 
                 // Access tokens are signed, not encrypted: validating one on every SCIM request is then one RSA
                 // signature check (public-key operation), not an RSA decryption. They carry only ids.
@@ -71,7 +95,41 @@ public static class OAuthServerSetup
                 server.AddEventHandler(FederatedClientAssertion.Descriptor);
                 server.AddEventHandler(FederatedClientAssertion.AttachPrincipal.Descriptor);
 
-                var aspNetCore = server.UseAspNetCore().EnableTokenEndpointPassthrough();
+                // OpenIddict logs every extracted request with its secrets redacted, but not the PKCE code verifier nor
+                // the consent form's antiforgery token: they stay out of the request while it is logged (the verifier
+                // is put back before OpenIddict validates it).
+                server.AddEventHandler<OpenIddictServerEvents.ExtractTokenRequestContext>(handler => handler
+                    .UseInlineHandler(context =>
+                    {
+                        if (context.Request?.CodeVerifier is { } verifier)
+                        {
+                            context.Transaction.Properties[CodeVerifierProperty] = verifier;
+                            context.Request.CodeVerifier = null;
+                        }
+
+                        return default;
+                    })
+                    .SetOrder(int.MaxValue));
+                server.AddEventHandler<OpenIddictServerEvents.ValidateTokenRequestContext>(handler => handler
+                    .UseInlineHandler(context =>
+                    {
+                        if (context.Transaction.Properties.Remove(CodeVerifierProperty, out var verifier) && verifier is string value)
+                        {
+                            context.Request.CodeVerifier = value;
+                        }
+
+                        return default;
+                    })
+                    .SetOrder(int.MinValue));
+                server.AddEventHandler<OpenIddictServerEvents.ExtractAuthorizationRequestContext>(handler => handler
+                    .UseInlineHandler(context =>
+                    {
+                        context.Request?.RemoveParameter(AntiforgeryField);
+                        return default;
+                    })
+                    .SetOrder(int.MaxValue));
+
+                var aspNetCore = server.UseAspNetCore().EnableTokenEndpointPassthrough().EnableAuthorizationEndpointPassthrough();
                 if (!oauth.RequireHttps)
                 {
                     aspNetCore.DisableTransportSecurityRequirement();
@@ -105,6 +163,9 @@ public static class OAuthServerSetup
                 AutomaticDecompression = System.Net.DecompressionMethods.None,
                 ConnectTimeout = oauth.Federation.JwksTimeout,
             });
+        services.AddSingleton<OAuthGrants>();
+        services.AddSingleton<OAuthPlatformClients>();
+        services.AddHostedService(sp => sp.GetRequiredService<OAuthPlatformClients>());
 
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ScimOAuthHandler>(ScimAuthenticationDefaults.OAuthScheme, "SCIM OAuth 2.0 access token", null);
@@ -124,6 +185,8 @@ public static class OAuthServerSetup
     public static WebApplication MapScimOAuth(this WebApplication app)
     {
         app.MapPost(TokenPath, OAuthTokenEndpoint.ExchangeAsync).DisableAntiforgery().ExcludeFromDescription();
+        // The consent form's answer; the form itself is the page at AuthorizePath (Components/Pages/OAuth/Authorize.razor).
+        app.MapPost(ConsentPath, OAuthConsentEndpoint.DecideAsync).RequireAuthorization().ExcludeFromDescription();
         return app;
     }
 

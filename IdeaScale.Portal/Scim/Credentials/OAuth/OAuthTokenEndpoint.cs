@@ -1,5 +1,6 @@
 using System.Security.Claims;
 
+using IdeaScale.Portal.Scim.Credentials.AuthorizationCode;
 
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
@@ -18,7 +19,9 @@ namespace IdeaScale.Portal.Scim.Credentials.OAuth;
 /// the client (basic or post, <see cref="ScimOAuthApplicationManager"/>; or a federated client assertion,
 /// <see cref="FederatedClientAssertion"/>) and checked its grant-type permission; this turns a client-credentials
 /// request of a workspace client into an access token bound to that workspace and to the secret or federation
-/// settings that authenticated it.
+/// settings that authenticated it, and an authorization code or refresh token of a platform client (Okta; OpenIddict
+/// has checked the code, PKCE verifier, redirect URI, rotation and reuse leeway) into tokens of the same grant, as
+/// long as the grant exists.
 /// Every refusal is a standard OAuth error that does not say which part was wrong.
 /// </summary>
 public static class OAuthTokenEndpoint
@@ -33,10 +36,18 @@ public static class OAuthTokenEndpoint
     public const string SecretClaim = "scim:oauth_secret";
     public const string FederationClaim = "scim:oauth_federation";
 
+    /// <summary>The <see cref="ScimOAuthGrant"/> an authorization code grant's tokens belong to.</summary>
+    public const string GrantClaim = "scim:oauth_grant";
+
     public static async Task<IResult> ExchangeAsync(HttpContext context, PortalDbContext db, OAuthClientAuthentication authentication)
     {
         var request = context.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("The OpenIddict server request cannot be retrieved.");
+        if (request.IsAuthorizationCodeGrantType() || request.IsRefreshTokenGrantType())
+        {
+            return await ExchangeGrantAsync(context, db, request);
+        }
+
         if (!request.IsClientCredentialsGrantType())
         {
             return Refuse(OpenIddictConstants.Errors.UnsupportedGrantType, "The grant type is not supported.");
@@ -66,6 +77,25 @@ public static class OAuthTokenEndpoint
 
         identity.SetScopes(request.GetScopes());
         identity.SetResources(ScimAudience);
+        identity.SetDestinations(_ => [Destinations.AccessToken]);
+        return Results.SignIn(new ClaimsPrincipal(identity), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    /// <summary>
+    /// The code or refresh token's own claims (workspace, grant, scopes, authorization) are carried into the new
+    /// tokens; a grant revoked meanwhile answers invalid_grant (OpenIddict has revoked its tokens too).
+    /// </summary>
+    private static async Task<IResult> ExchangeGrantAsync(HttpContext context, PortalDbContext db, OpenIddictRequest request)
+    {
+        var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        if (result.Principal is not { } principal
+            || !Guid.TryParse(principal.GetClaim(GrantClaim), out var grantId)
+            || !await OAuthGrants.ExistsAsync(db, grantId, request.ClientId, context.RequestAborted))
+        {
+            return Refuse(OpenIddictConstants.Errors.InvalidGrant, "The authorization grant is invalid, expired or revoked.");
+        }
+
+        var identity = new ClaimsIdentity(principal.Claims, TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
         identity.SetDestinations(_ => [Destinations.AccessToken]);
         return Results.SignIn(new ClaimsPrincipal(identity), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }

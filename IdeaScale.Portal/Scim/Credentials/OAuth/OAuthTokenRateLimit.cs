@@ -10,15 +10,19 @@ namespace IdeaScale.Portal.Scim.Credentials.OAuth;
 /// Rate limit of the token endpoint: a token bucket per client id (from HTTP Basic or the form's client_id) and one
 /// per client IP, each refilled per minute. A refused request gets 429 with Retry-After and an OAuth error body,
 /// before OpenIddict checks any secret (so guessing costs the guesser, not our CPU). The form is buffered here and
-/// read again by OpenIddict from the same buffer.
+/// read again by OpenIddict from the same buffer. A platform client of OAuth:Clients (Okta's, one client id shared by
+/// every customer) has no per-client bucket: one customer's refreshes must not throttle another's; the per-IP limit
+/// still applies.
 /// </summary>
 public sealed class OAuthTokenRateLimit : IDisposable
 {
     private readonly PartitionedRateLimiter<string>? perClient;
     private readonly PartitionedRateLimiter<string>? perIp;
+    private readonly HashSet<string> platformClients;
 
     public OAuthTokenRateLimit(IOptions<OAuthOptions> options)
     {
+        platformClients = options.Value.Clients.Values.Select(c => c.ClientId).ToHashSet(StringComparer.Ordinal);
         var o = options.Value.TokenRateLimit;
         perClient = Create(o.PerClientPerMinute);
         perIp = Create(o.PerIpPerMinute);
@@ -45,7 +49,9 @@ public sealed class OAuthTokenRateLimit : IDisposable
         }
 
         using var ipLease = perIp?.AttemptAcquire(ip);
-        using var clientLease = string.IsNullOrEmpty(clientId) || ipLease is { IsAcquired: false } ? null : perClient?.AttemptAcquire(clientId);
+        using var clientLease = string.IsNullOrEmpty(clientId) || ipLease is { IsAcquired: false } || platformClients.Contains(clientId)
+            ? null
+            : perClient?.AttemptAcquire(clientId);
         var refused = ipLease is { IsAcquired: false } ? ipLease : clientLease is { IsAcquired: false } ? clientLease : null;
         if (refused is null)
         {

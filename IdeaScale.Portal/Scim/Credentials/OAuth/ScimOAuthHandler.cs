@@ -18,7 +18,8 @@ namespace IdeaScale.Portal.Scim.Credentials.OAuth;
 /// checks the token: signature, issuer, expiry against the app's TimeProvider, and the "scim" audience. This handler
 /// then checks, through <see cref="ScimAccessCache"/> (no query when cached), that the OAuth client the token was
 /// issued to still exists, belongs to the token's workspace and still has the secret (or the unchanged federation
-/// settings) that obtained the token.
+/// settings) that obtained the token; or, for a token of the authorization code grant (Okta), that the admin's grant
+/// still exists for that workspace.
 /// Deleting the client or removing that secret bumps the access version (both tables guard access in the EF model),
 /// which clears the cache on every instance before its next request, so the token is refused on the next request, without a token-table lookup per request. The workspace binding and the
 /// SSO/SCIM gating are the same as for the secret token (<see cref="ScimAuthentication"/>).
@@ -54,18 +55,38 @@ public sealed class ScimOAuthHandler(
         }
 
         var principal = validated.Principal;
-        if (!Guid.TryParse(principal.FindFirst(ScimAuthenticationDefaults.WorkspaceIdClaim)?.Value, out var workspaceId)
-            || !Guid.TryParse(principal.FindFirst(OAuthTokenEndpoint.ClientClaim)?.Value, out var clientId))
+        if (!Guid.TryParse(principal.FindFirst(ScimAuthenticationDefaults.WorkspaceIdClaim)?.Value, out var workspaceId))
         {
             return AuthenticateResult.Fail("The access token is not a SCIM token.");
         }
 
-        // Another instance may have removed the client or its secret, or switched SCIM or SSO off.
+        // Another instance may have removed the client, its secret or the grant, or switched SCIM or SSO off.
         await accessVersion.EnsureCurrentAsync(Context.RequestAborted);
-        var client = await cache.GetOAuthClientAsync(clientId, () => LoadAsync(clientId));
-        if (client is null || client.WorkspaceId != workspaceId || !SecretStillActive(principal, client))
+        Guid credentialId;
+        if (Guid.TryParse(principal.FindFirst(OAuthTokenEndpoint.GrantClaim)?.Value, out var grantId))
         {
-            return AuthenticateResult.Fail("The access token's client or secret was removed.");
+            // Authorization code grant (Okta): bound to the workspace the admin chose when consenting.
+            var grant = await cache.GetOAuthGrantAsync(grantId, () => LoadGrantAsync(grantId));
+            if (grant is null || grant.WorkspaceId != workspaceId)
+            {
+                return AuthenticateResult.Fail("The access token's grant was revoked.");
+            }
+
+            credentialId = grant.Id;
+        }
+        else if (Guid.TryParse(principal.FindFirst(OAuthTokenEndpoint.ClientClaim)?.Value, out var clientId))
+        {
+            var client = await cache.GetOAuthClientAsync(clientId, () => LoadAsync(clientId));
+            if (client is null || client.WorkspaceId != workspaceId || !SecretStillActive(principal, client))
+            {
+                return AuthenticateResult.Fail("The access token's client or secret was removed.");
+            }
+
+            credentialId = client.Id;
+        }
+        else
+        {
+            return AuthenticateResult.Fail("The access token is not a SCIM token.");
         }
 
         var workspace = await workspaces.GetAsync(workspaceId, Request.Host.Host, Context.RequestAborted);
@@ -78,7 +99,7 @@ public sealed class ScimOAuthHandler(
             [
                 new Claim(ScimAuthenticationDefaults.WorkspaceIdClaim, workspace.Id.ToString()),
                 new Claim(ScimAuthenticationDefaults.WorkspaceSlugClaim, workspace.Slug),
-                new Claim(ScimAuthenticationDefaults.CredentialIdClaim, client.Id.ToString()),
+                new Claim(ScimAuthenticationDefaults.CredentialIdClaim, credentialId.ToString()),
             ],
             Scheme.Name);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
@@ -99,6 +120,15 @@ public sealed class ScimOAuthHandler(
             .Select(c => new { c.Id, c.WorkspaceId, c.FederationId, Secrets = c.Secrets.Select(s => new { s.Id, s.ExpiresAt }).ToList() })
             .FirstOrDefaultAsync(Context.RequestAborted);
         return client is null ? null : new ScimOAuthClientFacts(client.Id, client.WorkspaceId, client.Secrets.ToDictionary(s => s.Id, s => s.ExpiresAt), client.FederationId);
+    }
+
+    /// <summary>On a cache miss only.</summary>
+    private async Task<ScimOAuthGrantFacts?> LoadGrantAsync(Guid grantId)
+    {
+        var db = Context.RequestServices.GetRequiredService<PortalDbContext>();
+        return await db.ScimOAuthGrants.AsNoTracking().Where(g => g.Id == grantId)
+            .Select(g => new ScimOAuthGrantFacts(g.Id, g.WorkspaceId))
+            .FirstOrDefaultAsync(Context.RequestAborted);
     }
 
     /// <summary>401 with a SCIM error body and an RFC 6750 challenge naming the invalid token.</summary>
