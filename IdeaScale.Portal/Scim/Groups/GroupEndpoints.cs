@@ -178,8 +178,7 @@ public static class GroupEndpoints
             }
 
             log.Record(onlyMembers ? ProvisioningOperation.MembershipChange : ProvisioningOperation.Update, Type.Name, group.Id.ToString(), summary + Members(writer));
-            if (context.Request.Method == HttpMethods.Patch && context.Request.Query.ContainsKey("attributes")
-                && AttributeSelection.Parse(Type, context.Request.Query["attributes"].ToString(), null).RequestsNothing)
+            if (context.Request.Method == HttpMethods.Patch && !AsksForRepresentation(context.Request.Query))
             {
                 return ScimResult.NoContent(ETags.For(group.Version));
             }
@@ -237,6 +236,17 @@ public static class GroupEndpoints
         var location = status == StatusCodes.Status201Created ? resource["meta"]!["location"]!.GetValue<string>() : null;
         return ScimResult.Resource(resource, group.Version, status, location);
     }
+
+    /// <summary>
+    /// The 204 rule of group PATCH (RFC 7644 §3.5.2 allows 200 with the resource or 204): the answer is 204 No Content
+    /// with the new ETag, unless the request asks for a representation with <c>attributes</c> or
+    /// <c>excludedAttributes</c>, which it then gets (200, exactly that representation). Entra and Okta send
+    /// membership PATCHes without a query string and their documented examples answer 204: the answer's size must
+    /// not grow with the group. <c>?attributes=</c> (naming nothing) asks for nothing: 204, as for users.
+    /// </summary>
+    internal static bool AsksForRepresentation(IQueryCollection query) =>
+        query.ContainsKey(AttributeSelection.ExcludedAttributesParameter)
+        || (query.ContainsKey(AttributeSelection.AttributesParameter) && !Selection(query).RequestsNothing);
 
     private static AttributeSelection Selection(IQueryCollection query) =>
         AttributeSelection.Parse(Type, query.TryGetValue(AttributeSelection.AttributesParameter, out var a) ? a.ToString() : null,
