@@ -20,6 +20,7 @@ public static class ScimEndpoints
         builder.Services.AddScoped<ScimTenant>();
         builder.Services.AddScoped<Logging.ScimRequestLog>();
         builder.Services.AddSingleton<UserReader>();
+        builder.Services.AddSingleton<GroupReader>();
         builder.AddScimAccess();
         return builder;
     }
