@@ -4,6 +4,7 @@ using IdeaScale.Portal.Data.Interceptors;
 using IdeaScale.Portal.Scim.Auth;
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Logging;
+using IdeaScale.Portal.Scim.Paging;
 using IdeaScale.Portal.Scim.Patching;
 using IdeaScale.Portal.Scim.Protocol;
 using IdeaScale.Portal.Scim.Schema;
@@ -33,27 +34,39 @@ public static class GroupEndpoints
         return scim;
     }
 
-    public static Task<IResult> ListGroups(HttpContext context, PortalDbContext db, GroupReader reader, ScimTenant tenant, IConfiguration configuration) =>
-        ListAsync(ScimRequest.FromQuery(context.Request.Query, ScimRequest.MaxResults(configuration)), db, reader, tenant, context.RequestAborted);
+    public static Task<IResult> ListGroups(HttpContext context, PortalDbContext db, GroupReader reader, ScimCursors cursors, ScimTenant tenant, IConfiguration configuration) =>
+        ListAsync(ScimRequest.FromQuery(context.Request.Query, ScimRequest.MaxResults(configuration)), db, reader, cursors, tenant, context.RequestAborted);
 
-    public static async Task<IResult> SearchGroups(HttpContext context, PortalDbContext db, GroupReader reader, ScimTenant tenant, IConfiguration configuration)
+    public static async Task<IResult> SearchGroups(HttpContext context, PortalDbContext db, GroupReader reader, ScimCursors cursors, ScimTenant tenant, IConfiguration configuration)
     {
         var search = await ScimRequest.ReadAsync<SearchRequest>(context.Request);
-        return await ListAsync(ScimRequest.FromSearch(search, ScimRequest.MaxResults(configuration)), db, reader, tenant, context.RequestAborted);
+        return await ListAsync(ScimRequest.FromSearch(search, ScimRequest.MaxResults(configuration)), db, reader, cursors, tenant, context.RequestAborted);
     }
 
     /// <summary>
     /// The page is read (and the filter, sort and selection checked) before anything is written; the response is then
     /// streamed, each group's members read in batches by <see cref="GroupReader"/> (none when they are excluded).
     /// </summary>
-    private static async Task<IResult> ListAsync(ListQuery query, PortalDbContext db, GroupReader reader, ScimTenant tenant, CancellationToken ct)
+    private static async Task<IResult> ListAsync(ListQuery query, PortalDbContext db, GroupReader reader, ScimCursors cursors, ScimTenant tenant, CancellationToken ct)
     {
         var selection = AttributeSelection.Parse(Type, query.Attributes, query.ExcludedAttributes);
-        var (total, page) = await PageAsync(query, db, tenant, ct);
+        string? next = null;
+        int total;
+        List<WorkspaceGroup> page;
+        if (query.Cursor is null)
+        {
+            (total, page) = await PageAsync(query, db, tenant, ct);
+        }
+        else
+        {
+            var filtered = ScimQueries.FilterGroups(db.Groups.AsNoTracking().Where(g => g.WorkspaceId == tenant.WorkspaceId), query.Filter, db);
+            (total, page, next) = await cursors.PageAsync(filtered, Type, query, tenant.WorkspaceId, ct);
+        }
+
         var read = selection.Includes(MembersAttribute) && page.Count > 0 ? await reader.BeginAsync(ct) : null;
         return ScimResult.Streamed(async (writer, pipe, token) =>
         {
-            ScimResult.WriteListStart(writer, total, query.StartIndex, page.Count);
+            ScimResult.WriteListStart(writer, total, query.Cursor is null ? query.StartIndex : null, page.Count, next);
             foreach (var listed in page)
             {
                 // The group as the members' snapshot has it (its version matches them); as listed if deleted since.
