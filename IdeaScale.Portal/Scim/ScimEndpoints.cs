@@ -23,6 +23,7 @@ public static class ScimEndpoints
         builder.Services.AddSingleton<GroupReader>();
         builder.Services.AddSingleton<Paging.ScimCursors>();
         builder.AddScimAccess();
+        builder.AddScimBodiesForRejectedRequests();
         return builder;
     }
 

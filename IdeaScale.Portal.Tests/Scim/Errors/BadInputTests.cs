@@ -12,9 +12,9 @@ namespace IdeaScale.Portal.Tests.Scim.Errors;
 /// body or HTML, and nothing is written.
 /// </summary>
 /// <remarks>
-/// A NUL in the path (<c>%00</c>) never reaches the application: Kestrel (and the in-process test host) refuse it
-/// with a bare 400 before any middleware runs, which cannot be customised (aspnet/KestrelHttpServer#2947). The other
-/// control characters do reach it and get the SCIM answer.
+/// A NUL in the path (<c>%00</c>) never reaches the application: Kestrel refuses it before any middleware runs, and
+/// <see cref="RejectedRequestLineTests"/> shows that refusal gets its SCIM body. The other control characters do reach
+/// the application and get the SCIM answer here.
 /// </remarks>
 public sealed class BadInputTests(KestrelScimFactory factory, ScimFactory inProcess) : IClassFixture<KestrelScimFactory>, IClassFixture<ScimFactory>
 {

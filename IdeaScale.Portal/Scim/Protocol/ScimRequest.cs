@@ -96,8 +96,8 @@ public static class ScimRequest
 
     /// <summary>
     /// The request target as the host delivered it: a control character in the decoded path (such as %00) is
-    /// 400 invalidSyntax. (Kestrel itself refuses a NUL in the path before the application runs, with a bare 400:
-    /// not customisable; other hosts and proxies deliver it, and then this answers.)
+    /// 400 invalidSyntax. (Kestrel itself refuses a NUL in the path before the application runs, with a bare 400 that
+    /// <see cref="Errors.RejectedRequestLines"/> gives a SCIM body; other hosts deliver it, and then this answers.)
     /// </summary>
     public static void CheckTarget(HttpRequest request)
     {
