@@ -3,7 +3,7 @@ using IdeaScale.Portal.Components.Pages.ManageWorkspace;
 using IdeaScale.Portal.Health;
 using IdeaScale.Portal.Observability;
 using IdeaScale.Portal.Scim;
-using IdeaScale.Portal.Scim.Credentials;
+using IdeaScale.Portal.Scim.Credentials.OAuth;
 using IdeaScale.Portal.Security;
 using IdeaScale.Portal.Workspaces;
 
@@ -20,7 +20,6 @@ builder.AddPortalHealth();
 builder.AddPortalObservability();
 builder.AddScim();
 builder.AddScimOAuth();
-builder.Services.AddScoped<ScimCredentials>();
 builder.Services.AddScoped<WorkspaceAccess>();
 builder.Services.AddSingleton<SsoSettings>();
 builder.Services.AddSingleton<MemberDirectory>();

@@ -1,7 +1,7 @@
 using Bunit;
 
 using IdeaScale.Portal.Tests.Infrastructure;
-using IdeaScale.Portal.Tests.Scim.Credentials;
+using IdeaScale.Portal.Tests.Scim.Credentials.OAuth;
 
 using Microsoft.EntityFrameworkCore;
 

@@ -35,7 +35,7 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(root.GetRequiredService<RecentSignIn>());
         Services.AddSingleton(root.GetRequiredService<SsoSettings>());
         Services.AddScoped(_ => ActivatorUtilities.CreateInstance<ScimAdministration>(root));
-        Services.AddSingleton(root.GetRequiredService<IdeaScale.Portal.Scim.Credentials.OAuthClientAdministration>());
+        Services.AddSingleton(root.GetRequiredService<IdeaScale.Portal.Scim.Credentials.OAuth.OAuthClientAdministration>());
         auth = AddAuthorization();
         SetRendererInfo(new RendererInfo("Server", true));
     }

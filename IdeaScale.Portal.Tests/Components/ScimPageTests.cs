@@ -2,6 +2,7 @@ using AngleSharp.Dom;
 
 using Bunit;
 
+using IdeaScale.Portal.Scim.Credentials.Tokens;
 using IdeaScale.Portal.Tests.Infrastructure;
 using IdeaScale.Portal.Workspaces;
 

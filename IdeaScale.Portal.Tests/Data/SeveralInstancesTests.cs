@@ -2,10 +2,10 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 
-using IdeaScale.Portal.Scim.Auth;
+using IdeaScale.Portal.Scim.Credentials;
 using IdeaScale.Portal.Tests.Infrastructure;
 using IdeaScale.Portal.Tests.Scim;
-using IdeaScale.Portal.Tests.Scim.Auth;
+using IdeaScale.Portal.Tests.Scim.Credentials;
 using IdeaScale.Portal.Workspaces;
 
 using Microsoft.EntityFrameworkCore;

@@ -1,7 +1,7 @@
 using System.Net;
 
+using IdeaScale.Portal.Scim.Credentials.Tokens;
 using IdeaScale.Portal.Tests.Infrastructure;
-using IdeaScale.Portal.Workspaces;
 
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;

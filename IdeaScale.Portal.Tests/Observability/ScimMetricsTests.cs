@@ -4,7 +4,7 @@ using IdeaScale.Portal.Observability;
 using IdeaScale.Portal.Scim.Logging;
 using IdeaScale.Portal.Tests.Infrastructure;
 using IdeaScale.Portal.Tests.Scim;
-using IdeaScale.Portal.Tests.Scim.Auth;
+using IdeaScale.Portal.Tests.Scim.Credentials;
 using IdeaScale.Portal.Workspaces;
 
 using Microsoft.Data.Sqlite;

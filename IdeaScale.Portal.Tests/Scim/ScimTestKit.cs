@@ -41,12 +41,27 @@ public sealed class ScimFactory() : PortalFactory(null, Settings())
     public Task<Guid> WorkspaceIdAsync(string slug) => WithDbAsync(db => db.Workspaces.Where(w => w.Slug == slug).Select(w => w.Id).SingleAsync());
 
     /// <summary>
-    /// The SQL commands executed since <paramref name="mark"/> (a count of log lines taken earlier): EF Core's, and
-    /// the prepared reads of <see cref="ReadSessions"/>.
+    /// The SQL statements executed since <paramref name="mark"/> (a count of log lines taken earlier): EF Core's, and
+    /// the prepared reads of <see cref="ReadSessions"/>. A command that batches several statements (EF Core does on
+    /// PostgreSQL) counts as each of them, so counts mean the same on both providers.
     /// </summary>
     public IReadOnlyList<string> SqlSince(int mark) =>
         Logs.Lines.Skip(mark).Where(l => l.Contains("Executed DbCommand", StringComparison.Ordinal)
-            || l.Contains("Executed prepared read command", StringComparison.Ordinal)).ToList();
+            || l.Contains("Executed prepared read command", StringComparison.Ordinal)).SelectMany(Statements).ToList();
+
+    /// <summary>One logged command split into its statements (EF Core ends each batched one with ";" and a line break).</summary>
+    private static IEnumerable<string> Statements(string line)
+    {
+        var start = line.IndexOf('\n', StringComparison.Ordinal);
+        if (start < 0)
+        {
+            return [line];
+        }
+
+        var head = line[..start];
+        var statements = line[(start + 1)..].Split([";\r\n", ";\n"], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return statements.Length <= 1 ? [line] : statements.Select(s => head + "\n" + s);
+    }
 }
 
 /// <summary>

@@ -1,3 +1,5 @@
+using IdeaScale.Portal.Tests.Infrastructure;
+
 namespace IdeaScale.Portal.Tests.Scim;
 
 /// <summary>
@@ -15,6 +17,12 @@ public static class WriteStatements
             .ToList();
         return (result, sql);
     }
+
+    /// <summary>
+    /// The row lock a write of one resource takes first on PostgreSQL (SELECT … FOR UPDATE, so concurrent writers queue);
+    /// SQLite's write transaction needs none.
+    /// </summary>
+    public static int RowLock => PortalFactory.Provider == DatabaseProvider.PostgreSql ? 1 : 0;
 
     /// <summary>Asserts the number of statements, listing them when it differs.</summary>
     public static void AssertCount(int expected, IReadOnlyList<string> sql) =>

@@ -1,7 +1,7 @@
 using System.Security.Claims;
 
 using IdeaScale.Portal.Tests.Infrastructure;
-using IdeaScale.Portal.Tests.Scim.Auth;
+using IdeaScale.Portal.Tests.Scim.Credentials;
 using IdeaScale.Portal.Workspaces;
 
 using Microsoft.AspNetCore.Identity;

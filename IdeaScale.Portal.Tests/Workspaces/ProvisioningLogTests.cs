@@ -1,4 +1,4 @@
-using IdeaScale.Portal.Tests.Scim.Auth;
+using IdeaScale.Portal.Tests.Scim.Credentials;
 using IdeaScale.Portal.Workspaces;
 
 using Microsoft.EntityFrameworkCore;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-using IdeaScale.Portal.Workspaces;
+using IdeaScale.Portal.Scim.Credentials.Tokens;
 
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.WebUtilities;
@@ -57,7 +57,7 @@ public sealed partial class DemoSeeder(
     UserManager<PortalUser> users,
     RoleManager<IdentityRole> roles,
     ScimCredentials credentials,
-    Scim.Credentials.OAuthClientIssuer oauthClients,
+    Scim.Credentials.OAuth.OAuthClientIssuer oauthClients,
     IOptions<SeedOptions> options,
     TimeProvider time,
     ILogger<DemoSeeder> logger)
@@ -256,7 +256,7 @@ public sealed partial class DemoSeeder(
 
         db.ProvisioningEvents.Add(Event(ProvisioningOperation.Discovery, "GET", "/scim/v2/ServiceProviderConfig", null, null, 200, null));
         var denied = Event(ProvisioningOperation.AuthenticationFailure, "GET", "/scim/v2/Users", null, null, 401, "Missing or invalid credentials.");
-        denied.Actor = Scim.Auth.ScimClients.Unauthenticated; // a request without valid credentials names no client
+        denied.Actor = Scim.Tenancy.ScimClients.Unauthenticated; // a request without valid credentials names no client
         db.ProvisioningEvents.Add(denied);
         foreach (var m in members)
         {

@@ -13,7 +13,7 @@ namespace IdeaScale.Portal.Observability;
 /// <item><c>scim.provisioning_log.queue.depth</c> and <c>scim.provisioning_log.dropped</c>: rows waiting for
 /// <see cref="Scim.Logging.ProvisioningLogWriter"/>, and rows it could not write.</item>
 /// <item><c>scim.access_cache.lookups</c> and <c>scim.access_cache.invalidations</c>: hits and misses of
-/// <see cref="Scim.Auth.ScimAccessCache"/>, and how often it was cleared.</item>
+/// <see cref="Scim.Credentials.ScimAccessCache"/>, and how often it was cleared.</item>
 /// </list>
 /// Recording is skipped unless something listens (an OpenTelemetry exporter, <c>dotnet-counters</c>, a test's
 /// collector): callers check <see cref="RequestsObserved"/>, and an instrument without a listener returns at once.

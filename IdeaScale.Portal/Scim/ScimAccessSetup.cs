@@ -1,16 +1,16 @@
-using IdeaScale.Portal.Scim.Auth;
+using IdeaScale.Portal.Scim.Credentials;
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Limits;
 using IdeaScale.Portal.Scim.Logging;
+using IdeaScale.Portal.Scim.Tenancy;
 using IdeaScale.Portal.Workspaces;
-
-using Microsoft.AspNetCore.Authentication;
 
 namespace IdeaScale.Portal.Scim;
 
 /// <summary>
-/// Composition of SCIM access control (issue 4): authentication schemes, tenant gating, rate limiting, body size
-/// limit, last-use tracking and the provisioning log, plus the portal-facing services that read and change them.
+/// Composition of SCIM access control (issue 4): credentials (authentication schemes, access cache and last-use
+/// tracking, <see cref="ScimCredentialsSetup"/>), tenant gating, rate limiting, body size limit and the provisioning
+/// log, plus the portal-facing services that read and change them.
 /// </summary>
 public static class ScimAccessSetup
 {
@@ -19,18 +19,10 @@ public static class ScimAccessSetup
         var services = builder.Services;
         services.Configure<ScimAccessOptions>(builder.Configuration.GetSection(ScimAccessOptions.Section));
 
-        // "Scim" picks the scheme for the request's credentials: the workspace token here, OAuth 2.0 access tokens
-        // (Scim/Credentials/OAuthServerSetup.cs registers that scheme) by SelectScheme.
-        services.AddAuthentication()
-            .AddPolicyScheme(ScimAuthenticationDefaults.Scheme, "SCIM", o => o.ForwardDefaultSelector = SelectScheme)
-            .AddScheme<AuthenticationSchemeOptions, ScimTokenHandler>(ScimAuthenticationDefaults.TokenScheme, "SCIM workspace token", null);
-
+        builder.AddScimCredentials();
         services.AddScoped<ScimWorkspaceLookup>();
-        services.AddSingleton<ScimAccessCache>();
         services.AddSingleton<ScimRateLimiter>();
 
-        services.AddSingleton<ScimCredentialUsage>();
-        services.AddHostedService(sp => sp.GetRequiredService<ScimCredentialUsage>());
         services.AddSingleton<ProvisioningLogWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<ProvisioningLogWriter>());
 
@@ -55,13 +47,4 @@ public static class ScimAccessSetup
         .UseMiddleware<ScimErrorHandling>()
         .UseMiddleware<ScimAuthentication>()
         .UseMiddleware<ScimRequestLimits>();
-
-    /// <summary>
-    /// A Bearer JWT is an OAuth 2.0 access token; everything else (Bearer workspace token, Basic slug:token, no or a
-    /// malformed header) goes to the token scheme, whose challenge names both forms.
-    /// </summary>
-    private static string SelectScheme(HttpContext context) =>
-        Credentials.OAuthServerSetup.IsAccessToken(context.Request.Headers.Authorization.ToString())
-            ? ScimAuthenticationDefaults.OAuthScheme
-            : ScimAuthenticationDefaults.TokenScheme;
 }

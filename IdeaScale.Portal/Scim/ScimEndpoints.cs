@@ -1,8 +1,8 @@
-using IdeaScale.Portal.Scim.Auth;
 using IdeaScale.Portal.Scim.Discovery;
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Groups;
 using IdeaScale.Portal.Scim.Protocol;
+using IdeaScale.Portal.Scim.Tenancy;
 using IdeaScale.Portal.Scim.Users;
 
 using Microsoft.AspNetCore.Diagnostics;

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Security.Claims;
 
-using IdeaScale.Portal.Scim.Logging;
+using IdeaScale.Portal.Scim.Credentials;
+using IdeaScale.Portal.Scim.Credentials.Tokens;
 using IdeaScale.Portal.Scim.Protocol;
 
 using Microsoft.AspNetCore.DataProtection;
@@ -224,7 +225,7 @@ public sealed class ScimAdministration(
     /// CustomerSuccessLead: anyone else (other CSMs, the workspace's own admins) gets
     /// <see cref="UnauthorizedAccessException"/>, nothing changes, and the refused attempt is audited. Enabling requires active SSO (else <see cref="InvalidOperationException"/>, audited as refused too).
     /// Audited as ScimEnabled/ScimDisabled with the acting account.
-    /// Takes effect on the next SCIM request (the change clears the SCIM access cache, see Scim/Auth/ScimAccessCache.cs).
+    /// Takes effect on the next SCIM request (the change clears the SCIM access cache, see Scim/Credentials/ScimAccessCache.cs).
     /// </summary>
     public async Task SetScimEnabledAsync(ClaimsPrincipal user, string slug, bool enabled, CancellationToken ct = default)
     {

@@ -30,7 +30,7 @@ public sealed class GroupWriteStatementsTests : IClassFixture<ScimFactory>
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("2", body!["meta"]!["version"]!.GetValue<string>().Trim('W', '/', '"'));
         // Four before the user's ETag followed its groups; the fifth is the UPDATE of the added user's version.
-        WriteStatements.AssertCount(5, sql);
+        WriteStatements.AssertCount(5 + WriteStatements.RowLock, sql);
         Assert.Single(sql, s => s.Contains("UPDATE \"Members\"", StringComparison.Ordinal));
         Assert.Contains(await MembersAsync(group), m => m == newcomer);
     }
@@ -44,7 +44,9 @@ public sealed class GroupWriteStatementsTests : IClassFixture<ScimFactory>
         var (_, sql) = await WriteStatements.CaptureAsync(factory, () => PatchAsync(group, "add", newcomer));
 
         // With "WorkspaceId = @ws AND Id IN (…)" SQLite scanned every user of the workspace (issue 6's 100,000-user run).
-        var lookup = Assert.Single(sql, s => s.Contains("json_each", StringComparison.Ordinal) && s.Contains("FROM \"Members\"", StringComparison.Ordinal));
+        // The ids are one array parameter: json_each on SQLite, = ANY on PostgreSQL.
+        var lookup = Assert.Single(sql, s => (s.Contains("json_each", StringComparison.Ordinal) || s.Contains("= ANY (@", StringComparison.Ordinal))
+            && s.Contains("FROM \"Members\"", StringComparison.Ordinal));
         Assert.DoesNotContain("\"WorkspaceId\" = @", lookup, StringComparison.Ordinal);
     }
 
@@ -57,7 +59,7 @@ public sealed class GroupWriteStatementsTests : IClassFixture<ScimFactory>
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         // Three before the user's ETag followed its groups; the fourth is the UPDATE of the removed user's version.
-        WriteStatements.AssertCount(4, sql);
+        WriteStatements.AssertCount(4 + WriteStatements.RowLock, sql);
         Assert.Single(sql, s => s.Contains("UPDATE \"Members\"", StringComparison.Ordinal));
         Assert.DoesNotContain(await MembersAsync(group), m => m == members[0]);
     }
@@ -72,7 +74,7 @@ public sealed class GroupWriteStatementsTests : IClassFixture<ScimFactory>
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("1", body!["meta"]!["version"]!.GetValue<string>().Trim('W', '/', '"'));
         // Nobody's membership changed: no UPDATE of a user's version either.
-        WriteStatements.AssertCount(2, sql);
+        WriteStatements.AssertCount(2 + WriteStatements.RowLock, sql);
         Assert.Equal(members.Order(), (await MembersAsync(group)).Order());
     }
 

@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 
 using IdeaScale.Portal.Tests.Infrastructure;
-using IdeaScale.Portal.Tests.Scim.Auth;
+using IdeaScale.Portal.Tests.Scim.Credentials;
 
 namespace IdeaScale.Portal.Tests.Scim.Limits;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 
 using IdeaScale.Portal.Scim.Logging;
-using IdeaScale.Portal.Tests.Scim.Auth;
+using IdeaScale.Portal.Tests.Scim.Credentials;
 
 using Microsoft.EntityFrameworkCore;
 
@@ -59,7 +59,7 @@ public sealed partial class ProvisioningLogWriterTests
         using var factory = new AccessFactory();
         var writer = factory.Get<ProvisioningLogWriter>();
         var workspaceId = await factory.WithDbAsync(db => db.Workspaces.Where(w => w.Slug == "ides").Select(w => w.Id).SingleAsync());
-        var at = new DateTime(2026, 3, 4, 5, 6, 7, DateTimeKind.Utc).AddTicks(1234567);
+        var at = new DateTime(2026, 3, 4, 5, 6, 7, DateTimeKind.Utc).AddTicks(1234560); // to the microsecond, as PostgreSQL stores it
         var full = new ProvisioningEvent
         {
             WorkspaceId = workspaceId,

@@ -1,10 +1,12 @@
 using System.Net.Http.Headers;
 using System.Text;
 
-using IdeaScale.Portal.Scim.Auth;
+using IdeaScale.Portal.Scim.Credentials;
+using IdeaScale.Portal.Scim.Credentials.Tokens;
 using IdeaScale.Portal.Scim.Logging;
+using IdeaScale.Portal.Scim.Tenancy;
 using IdeaScale.Portal.Tests.Infrastructure;
-using IdeaScale.Portal.Tests.Scim.Auth;
+using IdeaScale.Portal.Tests.Scim.Credentials;
 using IdeaScale.Portal.Workspaces;
 
 using Microsoft.Data.Sqlite;

@@ -1,5 +1,5 @@
 using IdeaScale.Portal.Tests.Infrastructure;
-using IdeaScale.Portal.Tests.Scim.Auth;
+using IdeaScale.Portal.Tests.Scim.Credentials;
 
 using Microsoft.EntityFrameworkCore;
 

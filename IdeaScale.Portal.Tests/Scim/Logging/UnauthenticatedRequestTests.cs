@@ -1,9 +1,9 @@
 using System.Net;
 
-using IdeaScale.Portal.Scim.Auth;
 using IdeaScale.Portal.Scim.Logging;
+using IdeaScale.Portal.Scim.Tenancy;
 using IdeaScale.Portal.Tests.Infrastructure;
-using IdeaScale.Portal.Tests.Scim.Auth;
+using IdeaScale.Portal.Tests.Scim.Credentials;
 
 using Microsoft.EntityFrameworkCore;
 

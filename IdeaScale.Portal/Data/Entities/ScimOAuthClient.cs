@@ -5,7 +5,7 @@ namespace IdeaScale.Portal.Data.Entities;
 /// protocol side is an OpenIddict application (<see cref="ApplicationId"/>, client id <see cref="ClientId"/>);
 /// this row binds it to the workspace, holds its secrets (<see cref="Secrets"/>, at most two active for a gap-free
 /// rotation) and records its last use like <see cref="ScimCredential"/> does for a token. Deleting the row (with
-/// its application) stops the client's access tokens on the next SCIM request (Scim/Credentials/ScimOAuthHandler.cs).
+/// its application) stops the client's access tokens on the next SCIM request (Scim/Credentials/OAuth/ScimOAuthHandler.cs).
 /// </summary>
 public sealed class ScimOAuthClient
 {

@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 
-using IdeaScale.Portal.Scim.Auth;
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Protocol;
 using IdeaScale.Portal.Scim.Schema;
+using IdeaScale.Portal.Scim.Tenancy;
 
 namespace IdeaScale.Portal.Scim.Discovery;
 

@@ -1,13 +1,13 @@
 using System.Text.Json.Nodes;
 
 using IdeaScale.Portal.Data.Interceptors;
-using IdeaScale.Portal.Scim.Auth;
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Logging;
 using IdeaScale.Portal.Scim.Paging;
 using IdeaScale.Portal.Scim.Patching;
 using IdeaScale.Portal.Scim.Protocol;
 using IdeaScale.Portal.Scim.Schema;
+using IdeaScale.Portal.Scim.Tenancy;
 using IdeaScale.Portal.Scim.Users;
 
 using Microsoft.EntityFrameworkCore;

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 
-using IdeaScale.Portal.Scim.Auth;
 using IdeaScale.Portal.Scim.Errors;
+using IdeaScale.Portal.Scim.Tenancy;
 
 using Microsoft.Extensions.Options;
 

@@ -209,7 +209,11 @@ public sealed partial class ProvisioningLogWriter : BackgroundService
             return new InsertStatement(columns, text);
         }
 
-        /// <summary>Writes the rows in one transaction, one prepared statement rebound per row.</summary>
+        /// <summary>
+        /// Writes the rows in one transaction, one prepared statement rebound per row: the parameters are created once
+        /// and only their values change (Npgsql prepares a statement it has run a few times and then keeps the bound
+        /// parameter objects, so replacing them would repeat a stale row).
+        /// </summary>
         public async Task ExecuteAsync(PortalDbContext db, IReadOnlyList<ProvisioningEvent> rows)
         {
             await db.Database.OpenConnectionAsync();
@@ -219,12 +223,22 @@ public sealed partial class ProvisioningLogWriter : BackgroundService
                 await using var command = db.Database.GetDbConnection().CreateCommand();
                 command.Transaction = transaction.GetDbTransaction();
                 command.CommandText = text;
+                var parameters = new System.Data.Common.DbParameter[columns.Length];
                 foreach (var row in rows)
                 {
-                    command.Parameters.Clear();
-                    foreach (var column in columns)
+                    for (var i = 0; i < columns.Length; i++)
                     {
-                        command.Parameters.Add(column.Mapping.CreateParameter(command, column.Parameter, column.Getter.GetClrValue(row), column.Property.IsNullable));
+                        var column = columns[i];
+                        var bound = column.Mapping.CreateParameter(command, column.Parameter, column.Getter.GetClrValue(row), column.Property.IsNullable);
+                        if (parameters[i] is null)
+                        {
+                            parameters[i] = bound;
+                            command.Parameters.Add(bound);
+                        }
+                        else
+                        {
+                            parameters[i].Value = bound.Value;
+                        }
                     }
 
                     await command.ExecuteNonQueryAsync();

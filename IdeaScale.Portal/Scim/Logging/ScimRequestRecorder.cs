@@ -1,6 +1,7 @@
 using IdeaScale.Portal.Observability;
-using IdeaScale.Portal.Scim.Auth;
+using IdeaScale.Portal.Scim.Credentials;
 using IdeaScale.Portal.Scim.Errors;
+using IdeaScale.Portal.Scim.Tenancy;
 
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-using IdeaScale.Portal.Scim.Auth;
+using IdeaScale.Portal.Scim.Tenancy;
 
 using Microsoft.Extensions.Options;
 

@@ -66,7 +66,11 @@ public static class ScimRequest
 
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
-    /// <summary>Reads every member name and string once, so a string that cannot become text fails here.</summary>
+    /// <summary>
+    /// Reads every member name and string once, so a string that cannot become text fails here, and refuses a NUL
+    /// (an escaped <c>\u0000</c>): PostgreSQL cannot store it in text, so both providers refuse it alike (400
+    /// invalidValue) rather than one storing it and the other failing.
+    /// </summary>
     private static void CheckText(JsonElement element)
     {
         switch (element.ValueKind)
@@ -74,7 +78,7 @@ public static class ScimRequest
             case JsonValueKind.Object:
                 foreach (var member in element.EnumerateObject())
                 {
-                    _ = member.Name;
+                    CheckStorable(member.Name, isName: true);
                     CheckText(member.Value);
                 }
 
@@ -87,10 +91,20 @@ public static class ScimRequest
 
                 break;
             case JsonValueKind.String:
-                _ = element.GetString();
+                CheckStorable(element.GetString()!, isName: false);
                 break;
             default:
                 break;
+        }
+    }
+
+    private static void CheckStorable(string text, bool isName)
+    {
+        if (text.Contains('\0', StringComparison.Ordinal))
+        {
+            throw ScimException.InvalidValue(!isName
+                ? "A string in the request body contains a NUL character (\\u0000), which cannot be stored."
+                : "A member name in the request body contains a NUL character (\\u0000).");
         }
     }
 
