@@ -208,11 +208,11 @@ internal sealed class ScimSetupClient : IDisposable
                     {
                         ["op"] = "Add",
                         ["path"] = "members",
-                        ["value"] = chunk.Select(id => new Dictionary<string, string> { ["value"] = id }).ToArray(),
+                        ["value"] = chunk.Select(id => new Dictionary<string, string?> { ["$ref"] = null, ["value"] = id }).ToArray(),
                     },
                 },
             });
-            using var response = await SendAsync(HttpMethod.Patch, $"Groups/{groupId}?excludedAttributes=members", body);
+            using var response = await SendAsync(HttpMethod.Patch, $"Groups/{groupId}", body);
         }
     }
 

@@ -259,6 +259,13 @@ internal sealed class ReferenceHandlers(string connectionString, string baseUrl,
             await tx.CommitAsync(context.RequestAborted);
         }
 
+        // The app's 204 rule: no representation unless attributes or excludedAttributes ask for one.
+        if (!context.Request.Query.ContainsKey("attributes") && !context.Request.Query.ContainsKey("excludedAttributes"))
+        {
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
+            return;
+        }
+
         await WriteGroupAsync(context, connection, id);
     }
 

@@ -15,6 +15,7 @@
 --                           request changes the membership: add-first adds pool[k] and later removes it again
 --                           (the pool are non-members), remove-first removes pool[k] then adds it back. The
 --                           second op trails the first by LAG users, more than the 8 requests in flight.
+--                           Entra's default-mode body, no query string (as IdPs send it); answered 204.
 --   group-get <group id>    GET /scim/v2/Groups/<id>?excludedAttributes=members
 --   mixed                   Entra-like sync: lookup by userName, then PATCH of that user (a changed title)
 
@@ -76,7 +77,8 @@ function request()
       return wrk.format("GET", base .. "/Users?startIndex=" .. math.random(math.max(1, total - 99)) .. "&count=100", headers)
    elseif scenario == "group-patch" then
       local add_first = option2 == "add-first"
-      local path = base .. "/Groups/" .. option1 .. "?excludedAttributes=members"
+      -- No query string, exactly as Entra and Okta send membership PATCHes (answered 204).
+      local path = base .. "/Groups/" .. option1
       local op, user
       if issued % 2 == 1 or first - second <= LAG then
          user = users[(cursor + first) % #users + 1]

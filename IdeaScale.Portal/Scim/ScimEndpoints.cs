@@ -20,6 +20,8 @@ public static class ScimEndpoints
         builder.Services.AddScoped<ScimTenant>();
         builder.Services.AddScoped<Logging.ScimRequestLog>();
         builder.Services.AddSingleton<UserReader>();
+        builder.Services.AddSingleton<GroupReader>();
+        builder.Services.AddSingleton<Paging.ScimCursors>();
         builder.AddScimAccess();
         builder.AddScimBodiesForRejectedRequests();
         return builder;
@@ -72,6 +74,11 @@ public static class ScimEndpoints
     {
         var ct = context.RequestAborted;
         var search = ScimRequest.FromSearch(await ScimRequest.ReadAsync<SearchRequest>(context.Request), ScimRequest.MaxResults(configuration));
+        if (search.Cursor is not null)
+        {
+            throw ScimException.InvalidValue("Cursor paging is offered on /Users, /Groups and their /.search, not on the root /.search.");
+        }
+
         AttributeSelection.CheckKnownToAny(Schema.ScimRegistry.ResourceTypes, AttributeSelection.AttributesParameter, search.Attributes);
         AttributeSelection.CheckKnownToAny(Schema.ScimRegistry.ResourceTypes, AttributeSelection.ExcludedAttributesParameter, search.ExcludedAttributes);
         ListQuery For(Schema.ScimResourceType type) => search with

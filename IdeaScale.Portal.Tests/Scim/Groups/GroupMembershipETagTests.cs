@@ -114,7 +114,7 @@ public sealed class GroupMembershipETagTests : IClassFixture<ScimFactory>
         var (response, _) = await client.PatchJsonAsync($"/scim/v2/Groups/{group}",
             """{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"members"}]}""");
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         Assert.NotEqual(before[0], await ETagAsync(first));
         Assert.NotEqual(before[1], await ETagAsync(second));
         Assert.Equal(before[2], await ETagAsync(outsider));
@@ -148,7 +148,7 @@ public sealed class GroupMembershipETagTests : IClassFixture<ScimFactory>
         var (response, _) = await client.PatchJsonAsync($"/scim/v2/Groups/{group}",
             """{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"displayName","value":"getag renamed"}]}""");
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         var (after, body) = await GetIfNoneMatchAsync(member, memberETag);
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
         Assert.Equal("getag renamed", body!["groups"]![0]!["display"]!.GetValue<string>());

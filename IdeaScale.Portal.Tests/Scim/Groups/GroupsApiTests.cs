@@ -62,12 +62,12 @@ public sealed class GroupsApiTests : IClassFixture<ScimFactory>
 
         var (added, _) = await client.PatchJsonAsync($"/scim/v2/Groups/{group}",
             $$"""{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"members","value":[{"$ref":null,"value":"{{b}}"},{"$ref":null,"value":"{{c}}"},{"value":"{{a}}"}]}]}""");
-        Assert.Equal(HttpStatusCode.OK, added.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, added.StatusCode);
         Assert.Equal(3, await MemberCountAsync(group));
 
         var (removed, _) = await client.PatchJsonAsync($"/scim/v2/Groups/{group}",
             $$"""{"Operations":[{"op":"Remove","path":"members","value":[{"$ref":null,"value":"{{b}}"}]}]}""");
-        Assert.Equal(HttpStatusCode.OK, removed.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
         Assert.Equal(2, await MemberCountAsync(group));
 
         await client.PatchJsonAsync($"/scim/v2/Groups/{group}", $$"""{"Operations":[{"op":"remove","path":"members[value eq \"{{c}}\"]"}]}""");
@@ -98,7 +98,9 @@ public sealed class GroupsApiTests : IClassFixture<ScimFactory>
         var a = await client.CreateUserAsync("r.a@ides.example");
         var b = await client.CreateUserAsync("r.b@ides.example");
         var group = await client.CreateGroupAsync("Replace Group", a);
-        var (_, body) = await client.PatchJsonAsync($"/scim/v2/Groups/{group}", $$"""{"Operations":[{"op":"replace","path":"members","value":[{"value":"{{b}}"}]}]}""");
+        var (patched, _) = await client.PatchJsonAsync($"/scim/v2/Groups/{group}", $$"""{"Operations":[{"op":"replace","path":"members","value":[{"value":"{{b}}"}]}]}""");
+        Assert.Equal(HttpStatusCode.NoContent, patched.StatusCode);
+        var (_, body) = await client.GetJsonAsync($"/scim/v2/Groups/{group}");
         Assert.Equal([b], body!["members"]!.AsArray().Select(m => m!["value"]!.GetValue<string>()));
     }
 

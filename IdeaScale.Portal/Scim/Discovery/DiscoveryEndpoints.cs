@@ -15,8 +15,8 @@ public static class DiscoveryEndpoints
 {
     public static RouteGroupBuilder MapScimDiscovery(this RouteGroupBuilder scim)
     {
-        scim.MapGet("/ServiceProviderConfig", (ScimTenant tenant, IConfiguration configuration) =>
-            ScimResult.Ok(ServiceProviderConfig(tenant.BaseUrl, ScimRequest.MaxResults(configuration))));
+        scim.MapGet("/ServiceProviderConfig", (ScimTenant tenant, IConfiguration configuration, Paging.ScimCursors cursors) =>
+            ScimResult.Ok(ServiceProviderConfig(tenant.BaseUrl, ScimRequest.MaxResults(configuration), cursors.TimeoutSeconds)));
         scim.MapGet("/ResourceTypes", (ScimTenant tenant) =>
             List(ScimRegistry.ResourceTypes.Select(r => ResourceType(r, tenant.BaseUrl)).ToList()));
         scim.MapGet("/ResourceTypes/{id}", (string id, ScimTenant tenant) =>
@@ -32,7 +32,7 @@ public static class DiscoveryEndpoints
     private static ScimResult List(List<JsonObject> resources) => ScimResult.Ok(new ListResponse(resources.Count, 1, resources.Count, resources));
 
     /// <summary>Capability flags are what this server really does (see README "SCIM API").</summary>
-    public static JsonObject ServiceProviderConfig(string baseUrl, int maxResults) => new()
+    public static JsonObject ServiceProviderConfig(string baseUrl, int maxResults, int cursorTimeout) => new()
     {
         ["schemas"] = new JsonArray(ScimConstants.ServiceProviderConfigSchema),
         ["patch"] = new JsonObject { ["supported"] = true },
@@ -41,6 +41,16 @@ public static class DiscoveryEndpoints
         ["changePassword"] = new JsonObject { ["supported"] = true },
         ["sort"] = new JsonObject { ["supported"] = true },
         ["etag"] = new JsonObject { ["supported"] = true },
+        // RFC 9865 §4: both methods; index when a request names neither; count defaults to and is capped at maxResults.
+        ["pagination"] = new JsonObject
+        {
+            ["cursor"] = true,
+            ["index"] = true,
+            ["defaultPaginationMethod"] = "index",
+            ["defaultPageSize"] = maxResults,
+            ["maxPageSize"] = maxResults,
+            ["cursorTimeout"] = cursorTimeout,
+        },
         ["authenticationSchemes"] = new JsonArray(
             new JsonObject
             {

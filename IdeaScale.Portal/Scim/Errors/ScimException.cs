@@ -15,6 +15,15 @@ public static class ScimErrorType
     public const string InvalidValue = "invalidValue";
     public const string InvalidVers = "invalidVers";
     public const string Sensitive = "sensitive";
+
+    /// <summary>RFC 9865 §2.1: the cursor is not one this server issued for this query.</summary>
+    public const string InvalidCursor = "invalidCursor";
+
+    /// <summary>RFC 9865 §2.1: the cursor is older than cursorTimeout.</summary>
+    public const string ExpiredCursor = "expiredCursor";
+
+    /// <summary>RFC 9865 §2.1: count is not between 1 and maxPageSize.</summary>
+    public const string InvalidCount = "invalidCount";
 }
 
 /// <summary>
@@ -47,6 +56,9 @@ public sealed class ScimException(int status, string? scimType, string detail) :
     public static ScimException InvalidPath(string detail) => new(400, ScimErrorType.InvalidPath, detail);
     public static ScimException NoTarget(string detail) => new(400, ScimErrorType.NoTarget, detail);
     public static ScimException InvalidValue(string detail) => new(400, ScimErrorType.InvalidValue, detail);
+    public static ScimException InvalidCursor(string detail) => new(400, ScimErrorType.InvalidCursor, detail);
+    public static ScimException ExpiredCursor(string detail) => new(400, ScimErrorType.ExpiredCursor, detail);
+    public static ScimException InvalidCount(string detail) => new(400, ScimErrorType.InvalidCount, detail);
     public static ScimException InvalidVersion(string detail) => new(400, ScimErrorType.InvalidVers, detail);
     public static ScimException NotFound(string detail) => new((int)HttpStatusCode.NotFound, null, detail);
     public static ScimException PreconditionFailed(string detail) => new((int)HttpStatusCode.PreconditionFailed, null, detail);

@@ -24,6 +24,26 @@ public static class SortTranslator
     public static IOrderedQueryable<T> Apply<T>(IQueryable<T> query, ScimResourceType type, string? sortBy, string? sortOrder)
     {
         ArgumentNullException.ThrowIfNull(query);
+        IOrderedQueryable<T>? ordered = null;
+        foreach (var (key, descending) in Keys<T>(type, sortBy, sortOrder))
+        {
+            if (ordered is null && HasValue(key) is { } hasValue)
+            {
+                ordered = ThenBy(null, query, hasValue, descending);
+            }
+
+            ordered = ThenBy(ordered, query, key, descending);
+        }
+
+        return ordered!;
+    }
+
+    /// <summary>
+    /// The keys of the order <see cref="Apply"/> sorts by, most significant first: the sortBy key (if any, unassigned
+    /// lowest) in sortOrder's direction, then meta.created and id ascending. Keyset paging (cursors) compares them.
+    /// </summary>
+    public static IReadOnlyList<(LambdaExpression Key, bool Descending)> Keys<T>(ScimResourceType type, string? sortBy, string? sortOrder)
+    {
         ArgumentNullException.ThrowIfNull(type);
         var descending = sortOrder?.Trim().ToLowerInvariant() switch
         {
@@ -35,16 +55,9 @@ public static class SortTranslator
         // The stable tie-break, from the registry's common attributes: meta.created, then id.
         var created = ColumnOf<T>(type, "meta.created") ?? throw new InvalidOperationException($"{type.Name} has no meta.created column.");
         var id = ColumnOf<T>(type, "id") ?? throw new InvalidOperationException($"{type.Name} has no id column.");
-
-        if (string.IsNullOrWhiteSpace(sortBy))
-        {
-            return ThenBy(ThenBy(null, query, created, descending: false), query, id, descending: false);
-        }
-
-        var key = SortKey<T>(type, sortBy.Trim());
-        var ordered = ThenBy(HasValue(key) is { } hasValue ? ThenBy(null, query, hasValue, descending) : null, query, key, descending);
-
-        return ThenBy(ThenBy(ordered, query, created, descending: false), query, id, descending: false);
+        return string.IsNullOrWhiteSpace(sortBy)
+            ? [(created, false), (id, false)]
+            : [(SortKey<T>(type, sortBy.Trim()), descending), (created, false), (id, false)];
     }
 
     private static LambdaExpression SortKey<T>(ScimResourceType type, string sortBy)

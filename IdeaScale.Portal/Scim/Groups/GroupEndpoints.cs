@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using IdeaScale.Portal.Data.Interceptors;
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Logging;
+using IdeaScale.Portal.Scim.Paging;
 using IdeaScale.Portal.Scim.Patching;
 using IdeaScale.Portal.Scim.Protocol;
 using IdeaScale.Portal.Scim.Schema;
@@ -33,48 +34,95 @@ public static class GroupEndpoints
         return scim;
     }
 
-    public static Task<IResult> ListGroups(HttpContext context, PortalDbContext db, ScimTenant tenant, IConfiguration configuration) =>
-        ListAsync(ScimRequest.FromQuery(context.Request.Query, ScimRequest.MaxResults(configuration)), db, tenant, context.RequestAborted);
+    public static Task<IResult> ListGroups(HttpContext context, PortalDbContext db, GroupReader reader, ScimCursors cursors, ScimTenant tenant, IConfiguration configuration) =>
+        ListAsync(ScimRequest.FromQuery(context.Request.Query, ScimRequest.MaxResults(configuration)), db, reader, cursors, tenant, context.RequestAborted);
 
-    public static async Task<IResult> SearchGroups(HttpContext context, PortalDbContext db, ScimTenant tenant, IConfiguration configuration)
+    public static async Task<IResult> SearchGroups(HttpContext context, PortalDbContext db, GroupReader reader, ScimCursors cursors, ScimTenant tenant, IConfiguration configuration)
     {
         var search = await ScimRequest.ReadAsync<SearchRequest>(context.Request);
-        return await ListAsync(ScimRequest.FromSearch(search, ScimRequest.MaxResults(configuration)), db, tenant, context.RequestAborted);
+        return await ListAsync(ScimRequest.FromSearch(search, ScimRequest.MaxResults(configuration)), db, reader, cursors, tenant, context.RequestAborted);
     }
 
-    private static async Task<IResult> ListAsync(ListQuery query, PortalDbContext db, ScimTenant tenant, CancellationToken ct)
+    /// <summary>
+    /// The page is read (and the filter, sort and selection checked) before anything is written; the response is then
+    /// streamed, each group's members read in batches by <see cref="GroupReader"/> (none when they are excluded).
+    /// </summary>
+    private static async Task<IResult> ListAsync(ListQuery query, PortalDbContext db, GroupReader reader, ScimCursors cursors, ScimTenant tenant, CancellationToken ct)
     {
-        var (total, resources) = await QueryAsync(query, db, tenant, ct);
-        return ScimResult.Ok(new ListResponse(total, query.StartIndex, resources.Count, resources));
+        var selection = AttributeSelection.Parse(Type, query.Attributes, query.ExcludedAttributes);
+        string? next = null;
+        int total;
+        List<WorkspaceGroup> page;
+        if (query.Cursor is null)
+        {
+            (total, page) = await PageAsync(query, db, tenant, ct);
+        }
+        else
+        {
+            var filtered = ScimQueries.FilterGroups(db.Groups.AsNoTracking().Where(g => g.WorkspaceId == tenant.WorkspaceId), query.Filter, db);
+            (total, page, next) = await cursors.PageAsync(filtered, Type, query, tenant.WorkspaceId, ct);
+        }
+
+        var read = selection.Includes(MembersAttribute) && page.Count > 0 ? await reader.BeginAsync(ct) : null;
+        return ScimResult.Streamed(async (writer, pipe, token) =>
+        {
+            ScimResult.WriteListStart(writer, total, query.Cursor is null ? query.StartIndex : null, page.Count, next);
+            foreach (var listed in page)
+            {
+                // The group as the members' snapshot has it (its version matches them); as listed if deleted since.
+                var group = read is null ? listed : await read.GroupAsync(tenant.WorkspaceId, listed.Id, token) ?? listed;
+                await GroupJsonWriter.WriteAsync(writer, pipe, group, read?.MembersAsync(group.Id, token), tenant.BaseUrl, selection, token);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }, null, read);
     }
 
+    private static async Task<(int Total, List<WorkspaceGroup> Page)> PageAsync(ListQuery query, PortalDbContext db, ScimTenant tenant, CancellationToken ct)
+    {
+        var filtered = ScimQueries.FilterGroups(db.Groups.AsNoTracking().Where(g => g.WorkspaceId == tenant.WorkspaceId), query.Filter, db);
+        return await ScimQueries.PageAsync(filtered, ScimQueries.Order(filtered, Type, query.SortBy, query.SortOrder), query, ct);
+    }
+
+    /// <summary>The page as JSON resources, members loaded whole (POST /.search at the root mixes them with users).</summary>
     public static async Task<(int Total, List<JsonObject> Resources)> QueryAsync(ListQuery query, PortalDbContext db, ScimTenant tenant, CancellationToken ct)
     {
         var selection = AttributeSelection.Parse(Type, query.Attributes, query.ExcludedAttributes);
-        var filtered = ScimQueries.FilterGroups(db.Groups.AsNoTracking().Where(g => g.WorkspaceId == tenant.WorkspaceId), query.Filter, db);
-        var (total, page) = await ScimQueries.PageAsync(filtered, ScimQueries.Order(filtered, Type, query.SortBy, query.SortOrder), query, ct);
+        var (total, page) = await PageAsync(query, db, tenant, ct);
         var members = selection.Includes(MembersAttribute) ? await GroupMapper.LoadMembersAsync(db, page.Select(g => g.Id).ToList(), ct) : null;
         return (total, page.Select(g => selection.Apply(GroupMapper.ToJson(g, members?[g.Id].ToList(), tenant.BaseUrl))).ToList());
     }
 
-    /// <summary>Compiled: GET /Groups/{id} builds no expression tree per request (see Users/UserQueries.cs).</summary>
-    private static readonly Func<PortalDbContext, Guid, Guid, CancellationToken, Task<WorkspaceGroup?>> GroupById =
-        EF.CompileAsyncQuery((PortalDbContext db, Guid workspaceId, Guid id, CancellationToken ct) =>
-            db.Groups.AsNoTracking().SingleOrDefault(g => g.WorkspaceId == workspaceId && g.Id == id));
-
-    public static async Task<IResult> GetGroup(string id, HttpContext context, PortalDbContext db, ScimTenant tenant)
+    /// <summary>
+    /// The id, the selection, existence and If-None-Match are settled before anything is written; the group and its
+    /// members are then read from one snapshot (the ETag matches the members sent) and streamed.
+    /// </summary>
+    public static async Task<IResult> GetGroup(string id, HttpContext context, GroupReader reader, ScimTenant tenant)
     {
+        var ct = context.RequestAborted;
         var groupId = ScimQueries.ParseId(id, Type.Name);
-        var group = await GroupById(db, tenant.WorkspaceId, groupId, context.RequestAborted) ?? throw NotFound(id);
-        if (context.Request.Headers.IfNoneMatch.ToString() is { Length: > 0 } ifNoneMatch && ETags.Matches(ifNoneMatch, group.Version))
+        var selection = Selection(context.Request.Query);
+        var read = await reader.BeginAsync(ct);
+        try
         {
-            return ScimResult.NotModified(group.Version);
-        }
+            var group = await read.GroupAsync(tenant.WorkspaceId, groupId, ct) ?? throw NotFound(id);
+            if (context.Request.Headers.IfNoneMatch.ToString() is { Length: > 0 } ifNoneMatch && ETags.Matches(ifNoneMatch, group.Version))
+            {
+                await read.DisposeAsync();
+                return ScimResult.NotModified(group.Version);
+            }
 
-        return await RespondAsync(group, context, db, tenant, StatusCodes.Status200OK);
+            return Stream(group, read, selection, tenant, StatusCodes.Status200OK);
+        }
+        catch
+        {
+            await read.DisposeAsync();
+            throw;
+        }
     }
 
-    public static async Task<IResult> CreateGroup(HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log, TimeProvider time)
+    public static async Task<IResult> CreateGroup(HttpContext context, PortalDbContext db, GroupReader reader, ScimTenant tenant, ScimRequestLog log, TimeProvider time)
     {
         var ct = context.RequestAborted;
         _ = Selection(context.Request.Query); // a bad attributes parameter fails before anything is written
@@ -92,21 +140,21 @@ public static class GroupEndpoints
         }
 
         log.Record(ProvisioningOperation.Create, Type.Name, group.Id.ToString(), UserEndpoints.Summary("created", body) + Members(writer));
-        return await RespondAsync(group, context, db, tenant, StatusCodes.Status201Created);
+        return await RespondAsync(group, context, reader, tenant, StatusCodes.Status201Created);
     }
 
-    public static async Task<IResult> ReplaceGroup(string id, HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log, TimeProvider time)
+    public static async Task<IResult> ReplaceGroup(string id, HttpContext context, PortalDbContext db, GroupReader reader, ScimTenant tenant, ScimRequestLog log, TimeProvider time)
     {
         var body = ScimValues.Canonicalize(await ScimRequest.ReadObjectAsync(context.Request), Type);
-        return await UpdateAsync(id, context, db, tenant, log, time,
+        return await UpdateAsync(id, context, db, reader, tenant, log, time,
             (_, _) => ((JsonObject)body.DeepClone(), MemberDeltas(body, MemberDeltaKind.Replace), UserEndpoints.Summary("replaced", body)));
     }
 
-    public static async Task<IResult> PatchGroup(string id, HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log, TimeProvider time)
+    public static async Task<IResult> PatchGroup(string id, HttpContext context, PortalDbContext db, GroupReader reader, ScimTenant tenant, ScimRequestLog log, TimeProvider time)
     {
         var request = await ScimRequest.ReadAsync<PatchRequest>(context.Request);
         var engine = new PatchEngine(Type);
-        return await UpdateAsync(id, context, db, tenant, log, time, (current, group) =>
+        return await UpdateAsync(id, context, db, reader, tenant, log, time, (current, group) =>
         {
             var outcome = engine.Apply(current, group.Id.ToString(), request.Operations);
             return (current, outcome.MemberDeltas, "patched: " + string.Join(", ", outcome.Changed));
@@ -121,7 +169,7 @@ public static class GroupEndpoints
     /// check answers.
     /// </summary>
     private static async Task<IResult> UpdateAsync(
-        string id, HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log, TimeProvider time,
+        string id, HttpContext context, PortalDbContext db, GroupReader reader, ScimTenant tenant, ScimRequestLog log, TimeProvider time,
         Func<JsonObject, WorkspaceGroup, (JsonObject Result, IReadOnlyList<MemberDelta> Deltas, string Summary)> change)
     {
         var ct = context.RequestAborted;
@@ -178,13 +226,12 @@ public static class GroupEndpoints
             }
 
             log.Record(onlyMembers ? ProvisioningOperation.MembershipChange : ProvisioningOperation.Update, Type.Name, group.Id.ToString(), summary + Members(writer));
-            if (context.Request.Method == HttpMethods.Patch && context.Request.Query.ContainsKey("attributes")
-                && AttributeSelection.Parse(Type, context.Request.Query["attributes"].ToString(), null).RequestsNothing)
+            if (context.Request.Method == HttpMethods.Patch && !AsksForRepresentation(context.Request.Query))
             {
                 return ScimResult.NoContent(ETags.For(group.Version));
             }
 
-            return await RespondAsync(group, context, db, tenant, StatusCodes.Status200OK);
+            return await RespondAsync(group, context, reader, tenant, StatusCodes.Status200OK);
         }
     }
 
@@ -229,14 +276,50 @@ public static class GroupEndpoints
 
     private static string Members(GroupMembershipWriter writer) => writer.Changed ? "; " + writer.Summary() : "";
 
-    private static async Task<IResult> RespondAsync(WorkspaceGroup group, HttpContext context, PortalDbContext db, ScimTenant tenant, int status)
+    /// <summary>
+    /// The answer to a write: the group as committed, its members (when returned) streamed from a snapshot read after
+    /// the commit, with the committed row from that snapshot so the ETag matches them.
+    /// </summary>
+    private static async Task<IResult> RespondAsync(WorkspaceGroup group, HttpContext context, GroupReader reader, ScimTenant tenant, int status)
     {
         var selection = Selection(context.Request.Query);
-        var members = selection.Includes(MembersAttribute) ? (await GroupMapper.LoadMembersAsync(db, [group.Id], context.RequestAborted))[group.Id].ToList() : null;
-        var resource = selection.Apply(GroupMapper.ToJson(group, members, tenant.BaseUrl));
-        var location = status == StatusCodes.Status201Created ? resource["meta"]!["location"]!.GetValue<string>() : null;
-        return ScimResult.Resource(resource, group.Version, status, location);
+        if (!selection.Includes(MembersAttribute))
+        {
+            return Stream(group, null, selection, tenant, status);
+        }
+
+        var read = await reader.BeginAsync(context.RequestAborted);
+        try
+        {
+            var committed = await read.GroupAsync(tenant.WorkspaceId, group.Id, context.RequestAborted) ?? group;
+            return Stream(committed, read, selection, tenant, status);
+        }
+        catch
+        {
+            await read.DisposeAsync();
+            throw;
+        }
     }
+
+    /// <summary>Streams one group; <paramref name="read"/> (owned by the result) supplies its members, or null for none.</summary>
+    private static ScimResult Stream(WorkspaceGroup group, GroupReader.Read? read, AttributeSelection selection, ScimTenant tenant, int status)
+    {
+        var location = status == StatusCodes.Status201Created ? ResourceMeta.Location(tenant.BaseUrl, Type.Endpoint, group.Id) : null;
+        return ScimResult.Streamed(
+            (writer, pipe, ct) => GroupJsonWriter.WriteAsync(writer, pipe, group, read?.MembersAsync(group.Id, ct), tenant.BaseUrl, selection, ct),
+            group.Version, read, status, location);
+    }
+
+    /// <summary>
+    /// The 204 rule of group PATCH (RFC 7644 §3.5.2 allows 200 with the resource or 204): the answer is 204 No Content
+    /// with the new ETag, unless the request asks for a representation with <c>attributes</c> or
+    /// <c>excludedAttributes</c>, which it then gets (200, exactly that representation). Entra and Okta send
+    /// membership PATCHes without a query string and their documented examples answer 204: the answer's size must
+    /// not grow with the group. <c>?attributes=</c> (naming nothing) asks for nothing: 204, as for users.
+    /// </summary>
+    internal static bool AsksForRepresentation(IQueryCollection query) =>
+        query.ContainsKey(AttributeSelection.ExcludedAttributesParameter)
+        || (query.ContainsKey(AttributeSelection.AttributesParameter) && !Selection(query).RequestsNothing);
 
     private static AttributeSelection Selection(IQueryCollection query) =>
         AttributeSelection.Parse(Type, query.TryGetValue(AttributeSelection.AttributesParameter, out var a) ? a.ToString() : null,

@@ -85,7 +85,10 @@ public static class GroupMapper
         }
     }
 
-    /// <summary>The members of a page of groups in one query, with each member's display name.</summary>
+    /// <summary>
+    /// The members of a page of groups in one query, with each member's display name, in key order (member id, as
+    /// <see cref="GroupReader"/> streams them).
+    /// </summary>
     public static async Task<ILookup<Guid, GroupMemberRow>> LoadMembersAsync(PortalDbContext db, IReadOnlyCollection<Guid> groupIds, CancellationToken ct)
     {
         if (groupIds.Count == 0)
@@ -100,7 +103,7 @@ public static class GroupMapper
             from u in users.DefaultIfEmpty()
             join g in db.Groups on gm.MemberId equals g.Id into groups
             from g in groups.DefaultIfEmpty()
-            orderby gm.Created, gm.MemberId
+            orderby gm.GroupId, gm.MemberId
             select new GroupMemberRow(gm.GroupId, gm.MemberId, gm.MemberType, u != null ? (u.DisplayName ?? u.UserName) : g != null ? g.DisplayName : null))
             .ToListAsync(ct);
         return rows.ToLookup(r => r.GroupId);

@@ -35,7 +35,12 @@ public sealed record SearchRequest(
     [property: JsonPropertyName("sortBy")] string? SortBy,
     [property: JsonPropertyName("sortOrder")] string? SortOrder,
     [property: JsonPropertyName("startIndex")] int? StartIndex,
-    [property: JsonPropertyName("count")] int? Count);
+    [property: JsonPropertyName("count")] int? Count,
+    [property: JsonPropertyName("cursor")] string? Cursor = null);
 
-/// <summary>The parameters of a list or search request, after RFC 7644 §3.4.2.4 clamping.</summary>
-public sealed record ListQuery(string? Filter, string? SortBy, string? SortOrder, int StartIndex, int Count, string? Attributes, string? ExcludedAttributes);
+/// <summary>
+/// The parameters of a list or search request, after RFC 7644 §3.4.2.4 clamping. <see cref="Cursor"/> is null for
+/// index paging, empty for the first page of cursor paging (RFC 9865), else a nextCursor this server issued.
+/// </summary>
+public sealed record ListQuery(string? Filter, string? SortBy, string? SortOrder, int StartIndex, int Count, string? Attributes, string? ExcludedAttributes,
+    string? Cursor = null);

@@ -156,18 +156,39 @@ public static class ScimRequest
     /// </summary>
     public static ListQuery FromQuery(IQueryCollection query, int maxResults) => Clamp(
         Text(query, "filter"), Text(query, "sortBy"), Text(query, "sortOrder"),
-        Int(query, "startIndex"), Int(query, "count"), Text(query, "attributes"), Text(query, "excludedAttributes"), maxResults);
+        Int(query, "startIndex"), Int(query, "count"), Text(query, "attributes"), Text(query, "excludedAttributes"),
+        query.TryGetValue("cursor", out var cursor) ? cursor.ToString().Trim() : null, maxResults);
 
     public static ListQuery FromSearch(SearchRequest search, int maxResults) => Clamp(
         search.Filter, search.SortBy, search.SortOrder, search.StartIndex, search.Count,
         search.Attributes is { Count: > 0 } a ? string.Join(',', a) : null,
-        search.ExcludedAttributes is { Count: > 0 } e ? string.Join(',', e) : null, maxResults);
+        search.ExcludedAttributes is { Count: > 0 } e ? string.Join(',', e) : null, search.Cursor?.Trim(), maxResults);
 
     public static int MaxResults(IConfiguration configuration) =>
         configuration.GetValue(MaxResultsKey, DefaultMaxResults) is var max && max > 0 ? max : DefaultMaxResults;
 
-    private static ListQuery Clamp(string? filter, string? sortBy, string? sortOrder, int? startIndex, int? count, string? attributes, string? excluded, int max) =>
-        new(filter, sortBy, sortOrder, Math.Max(1, startIndex ?? 1), Math.Clamp(count ?? max, 0, max), attributes, excluded);
+    /// <summary>
+    /// Index paging clamps (startIndex &lt; 1 is 1, count &lt; 0 is 0). Cursor paging (RFC 9865, a <c>cursor</c>
+    /// parameter, empty for the first page) takes no startIndex (400 invalidValue: one method per request) and a
+    /// count from 1 (400 invalidCount); both cap count at <paramref name="max"/>.
+    /// </summary>
+    private static ListQuery Clamp(string? filter, string? sortBy, string? sortOrder, int? startIndex, int? count, string? attributes, string? excluded, string? cursor, int max)
+    {
+        if (cursor is not null)
+        {
+            if (startIndex is not null)
+            {
+                throw ScimException.InvalidValue("Use either startIndex (index paging) or cursor (cursor paging), not both.");
+            }
+
+            if (count is < 1)
+            {
+                throw ScimException.InvalidCount($"count must be between 1 and {max} with cursor paging.");
+            }
+        }
+
+        return new(filter, sortBy, sortOrder, Math.Max(1, startIndex ?? 1), Math.Clamp(count ?? max, 0, max), attributes, excluded, cursor);
+    }
 
     private static string? Text(IQueryCollection query, string name) =>
         query.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v.ToString()) ? v.ToString() : null;

@@ -36,6 +36,7 @@ public static class UserEndpoints
     public static Task<IResult> ListUsers(HttpContext context, UserReader reader, ScimTenant tenant, IConfiguration configuration) =>
         ListAsync(ScimRequest.FromQuery(context.Request.Query, ScimRequest.MaxResults(configuration)), context.RequestServices, reader, tenant, context.RequestAborted);
 
+
     public static async Task<IResult> SearchUsers(HttpContext context, UserReader reader, ScimTenant tenant, IConfiguration configuration)
     {
         var search = await ScimRequest.ReadAsync<SearchRequest>(context.Request);
@@ -44,34 +45,36 @@ public static class UserEndpoints
 
     private static async Task<IResult> ListAsync(ListQuery query, IServiceProvider services, UserReader reader, ScimTenant tenant, CancellationToken ct)
     {
-        var (total, page, selection) = await QueryPageAsync(query, services, reader, tenant, ct);
-        return ScimResult.List(total, query.StartIndex, page,
-            (writer, user) => UserJsonWriter.Write(writer, user.Member, user.Rows, tenant.BaseUrl, selection));
+        var (total, page, selection, next) = await QueryPageAsync(query, services, reader, tenant, ct);
+        return ScimResult.List(total, query.Cursor is null ? query.StartIndex : null, page,
+            (writer, user) => UserJsonWriter.Write(writer, user.Member, user.Rows, tenant.BaseUrl, selection), next);
     }
 
     /// <summary>The page as JSON resources (POST /.search at the root mixes them with groups).</summary>
     public static async Task<(int Total, List<JsonObject> Resources)> QueryAsync(ListQuery query, IServiceProvider services, UserReader reader, ScimTenant tenant, CancellationToken ct)
     {
-        var (total, page, selection) = await QueryPageAsync(query, services, reader, tenant, ct);
+        var (total, page, selection, _) = await QueryPageAsync(query, services, reader, tenant, ct);
         return (total, page.ConvertAll(u => selection.Apply(UserMapper.ToJson(u.Member, u.Rows, tenant.BaseUrl))));
     }
 
     /// <summary>Orders, pages and (when the page is full) counts in the database, then loads the page's rows one query per kind.</summary>
-    private static async Task<(int Total, List<(WorkspaceMember Member, UserRows Rows)> Page, AttributeSelection Selection)> QueryPageAsync(
+    private static async Task<(int Total, List<(WorkspaceMember Member, UserRows Rows)> Page, AttributeSelection Selection, string? NextCursor)> QueryPageAsync(
         ListQuery query, IServiceProvider services, UserReader reader, ScimTenant tenant, CancellationToken ct)
     {
         var selection = AttributeSelection.Parse(Type, query.Attributes, query.ExcludedAttributes);
-        if (query.SortBy is null && UserNameLookup(query.Filter) is { } userName)
+        if (query.SortBy is null && query.Cursor is null && UserNameLookup(query.Filter) is { } userName)
         {
             var (found, user) = await LookupAsync(userName, query, selection, reader, tenant, ct);
-            return (found, user is { } u ? [u] : [], selection);
+            return (found, user is { } u ? [u] : [], selection, null);
         }
 
         var db = services.GetRequiredService<PortalDbContext>();
         var filtered = ScimQueries.FilterUsers(db.Members.AsNoTracking().Where(m => m.WorkspaceId == tenant.WorkspaceId), query.Filter, db);
-        var (total, page) = await ScimQueries.PageAsync(filtered, ScimQueries.Order(filtered, Type, query.SortBy, query.SortOrder), query, ct);
+        var (total, page, next) = query.Cursor is null
+            ? await ScimQueries.PageAsync(filtered, ScimQueries.Order(filtered, Type, query.SortBy, query.SortOrder), query, ct) is var (t, p) ? (t, p, (string?)null) : default
+            : await services.GetRequiredService<Paging.ScimCursors>().PageAsync(filtered, Type, query, tenant.WorkspaceId, ct);
         var rows = await new UserMapper(db).LoadRowsAsync(page, selection, ct);
-        return (total, page.ConvertAll(m => (m, rows[m.Id])), selection);
+        return (total, page.ConvertAll(m => (m, rows[m.Id])), selection, next);
     }
 
     /// <summary>The value of a filter that is exactly <c>userName eq "…"</c> (any letter case, with or without the schema URN), else null.</summary>

@@ -215,13 +215,13 @@ public sealed class UserReader
     private static StoreObjectIdentifier Table(IEntityType entity) => StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
 
     /// <summary>The properties stored in the entity's table, in a fixed order (the order of the SELECT list).</summary>
-    private static IProperty[] Stored(IEntityType entity) => [.. entity.GetProperties().Where(p => p.PropertyInfo is not null)];
+    internal static IProperty[] Stored(IEntityType entity) => [.. entity.GetProperties().Where(p => p.PropertyInfo is not null)];
 
     /// <summary>
     /// <c>reader => new T { P0 = read(0), P1 = read(1), … }</c>, each value read as the property's provider type and
     /// converted by its type mapping's converter (enums, for example), as EF materialises it.
     /// </summary>
-    private static Func<DbDataReader, T> Materializer<T>(IEntityType entity)
+    internal static Func<DbDataReader, T> Materializer<T>(IEntityType entity)
         where T : class
     {
         var reader = Expression.Parameter(typeof(DbDataReader), "reader");
