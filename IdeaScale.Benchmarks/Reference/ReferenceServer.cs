@@ -6,9 +6,9 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using IdeaScale.Benchmarks.Load;
 
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace IdeaScale.Benchmarks.Reference;
 
