@@ -51,11 +51,24 @@ public sealed class PortalAppHost : IAsyncLifetime, IDisposable
         });
     }
 
-    public async Task<IPage> NewPageAsync()
+    /// <summary>
+    /// Another instance of the app on the same database (and so the same Data Protection key ring), on its own
+    /// loopback port, as a deployment with several instances runs; disposed by the caller.
+    /// </summary>
+    public WebApplicationFactory<Program> StartAnotherInstance(out Uri baseUrl)
+    {
+        var other = new Factory(dataDirectory);
+        other.UseKestrel(0);
+        other.StartServer();
+        baseUrl = other.ClientOptions.BaseAddress;
+        return other;
+    }
+
+    public async Task<IPage> NewPageAsync(string? baseUrl = null)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
-            BaseURL = BaseUrl,
+            BaseURL = baseUrl ?? BaseUrl,
             Permissions = ["clipboard-read", "clipboard-write"],
             ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
         });

@@ -90,4 +90,53 @@ public sealed class OAuthClientSectionTests : PortalComponentContext
         using var http = App.CreateClient();
         await OAuthTestKit.AccessTokenAsync(await OAuthTestKit.RequestTokenPostAsync(http, clientId, cut.Find("[data-testid=new-oauth-secret]").TextContent.Trim()));
     }
+
+    [Fact]
+    public async Task Workload_identity_federation_is_saved_shown_and_removed_with_an_audit_row_each()
+    {
+        SignInAs(DemoSeeder.AdminEmail("ides"));
+        var cut = RenderSection();
+        cut.WaitForAssertion(() => cut.Find("[data-testid=oauth-federation-issuer]"));
+
+        Field(cut, "oauth-federation-issuer").Change("https://login.microsoftonline.com/tenant-1/v2.0");
+        Field(cut, "oauth-federation-jwks").Change("http://insecure.example/keys");
+        Field(cut, "oauth-federation-subject").Change("9b1c2d3e-provisioning");
+        Field(cut, "oauth-federation-audience").Change("api://AzureADTokenExchange");
+        SaveFederation(cut);
+        // Plain http is refused with a message; nothing is saved.
+        Providers.WaitForAssertion(() => Assert.Contains("The JWKS URL must be an absolute https URL", Providers.Markup, StringComparison.Ordinal));
+        await using (var db = Db())
+        {
+            Assert.Null((await db.ScimOAuthClients.SingleAsync()).FederationId);
+        }
+
+        Field(cut, "oauth-federation-jwks").Change("https://login.microsoftonline.com/tenant-1/discovery/v2.0/keys");
+        SaveFederation(cut);
+        cut.WaitForAssertion(() => Assert.Contains("9b1c2d3e-provisioning", cut.Find("[data-testid=oauth-federation-settings]").TextContent, StringComparison.Ordinal));
+        await using (var db = Db())
+        {
+            var client = await db.ScimOAuthClients.SingleAsync();
+            Assert.NotNull(client.FederationId);
+            Assert.Equal("https://login.microsoftonline.com/tenant-1/discovery/v2.0/keys", client.FederationJwksUrl);
+        }
+
+        cut.FindAll("button").First(b => b.TextContent.Contains("Remove federation", StringComparison.Ordinal)).Click();
+        Providers.WaitForAssertion(() => Assert.Contains("Remove workload identity federation?", Providers.Markup, StringComparison.Ordinal));
+        Providers.FindAll("button").First(b => b.TextContent.Trim() == "Remove").Click();
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=oauth-federation-settings]")));
+        await using (var db = Db())
+        {
+            Assert.Null((await db.ScimOAuthClients.SingleAsync()).FederationId);
+            var audited = await db.ProvisioningEvents.Where(e => e.Operation == ProvisioningOperation.OAuthFederationSet || e.Operation == ProvisioningOperation.OAuthFederationRemoved)
+                .OrderBy(e => e.Id).Select(e => new { e.Operation, e.Actor }).ToListAsync();
+            Assert.Equal([ProvisioningOperation.OAuthFederationSet, ProvisioningOperation.OAuthFederationRemoved], audited.Select(e => e.Operation));
+            Assert.All(audited, e => Assert.Equal(DemoSeeder.AdminEmail("ides"), e.Actor));
+        }
+    }
+
+    private static AngleSharp.Dom.IElement Field(IRenderedComponent<OAuthSection> cut, string testId) =>
+        cut.Find($"input[data-testid={testId}], [data-testid={testId}] input");
+
+    private static void SaveFederation(IRenderedComponent<OAuthSection> cut) =>
+        cut.FindAll("button").First(b => b.TextContent.Contains("Save federation", StringComparison.Ordinal)).Click();
 }

@@ -91,6 +91,10 @@ internal sealed class ScimOAuthClientConfiguration : IEntityTypeConfiguration<Sc
         b.Property(c => c.CreatedBy).HasMaxLength(256);
         b.Property(c => c.LastUsedIp).HasMaxLength(64);
         b.Property(c => c.LastUsedClient).HasMaxLength(512);
+        b.Property(c => c.FederationIssuer).HasMaxLength(512);
+        b.Property(c => c.FederationJwksUrl).HasMaxLength(2048);
+        b.Property(c => c.FederationSubject).HasMaxLength(512);
+        b.Property(c => c.FederationAudience).HasMaxLength(512);
         b.HasIndex(c => c.ClientId).IsUnique();
         b.HasIndex(c => c.WorkspaceId);
         b.HasOne(c => c.Workspace).WithMany().HasForeignKey(c => c.WorkspaceId).OnDelete(DeleteBehavior.Cascade);

@@ -38,6 +38,8 @@ public enum ProvisioningOperation
     OAuthSecretAdded = 41,
     OAuthSecretRemoved = 42,
     OAuthClientDeleted = 43,
+    OAuthFederationSet = 50,
+    OAuthFederationRemoved = 51,
 }
 
 public enum EventOutcome

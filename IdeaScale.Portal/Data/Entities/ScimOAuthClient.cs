@@ -24,6 +24,23 @@ public sealed class ScimOAuthClient
 
     public List<ScimOAuthSecret> Secrets { get; set; } = [];
 
+    /// <summary>
+    /// Workload identity federation (Entra): the client authenticates with a JWT client assertion signed by the
+    /// IdP's tenant instead of a secret. The expected issuer (iss), subject (sub) and audience (aud) of the assertion
+    /// and the https URL of the tenant's JWKS, as the admin pasted them; all four null when not configured
+    /// (Scim/Credentials/OAuth/FederatedClientAssertion.cs).
+    /// </summary>
+    public string? FederationIssuer { get; set; }
+    public string? FederationJwksUrl { get; set; }
+    public string? FederationSubject { get; set; }
+    public string? FederationAudience { get; set; }
+
+    /// <summary>
+    /// A new value on every change of the federation settings; access tokens obtained by federation carry it, so
+    /// changing or removing the settings stops them on the next request. Null when federation is not configured.
+    /// </summary>
+    public Guid? FederationId { get; set; }
+
     public DateTime? LastUsedAt { get; set; }
     public string? LastUsedIp { get; set; }
     public string? LastUsedClient { get; set; }

@@ -332,6 +332,25 @@ namespace IdeaScale.Portal.Data.Migrations
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("FederationAudience")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("FederationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FederationIssuer")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FederationJwksUrl")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FederationSubject")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("LastFailureAt")
                         .HasColumnType("TEXT");
 
@@ -363,6 +382,8 @@ namespace IdeaScale.Portal.Data.Migrations
                     b.HasIndex("WorkspaceId");
 
                     b.ToTable("ScimOAuthClients");
+
+                    b.HasAnnotation("Portal:GuardsAccess", true);
                 });
 
             modelBuilder.Entity("IdeaScale.Portal.Data.Entities.ScimOAuthSecret", b =>
@@ -399,6 +420,8 @@ namespace IdeaScale.Portal.Data.Migrations
                     b.HasIndex("ClientId");
 
                     b.ToTable("ScimOAuthSecrets");
+
+                    b.HasAnnotation("Portal:GuardsAccess", true);
                 });
 
             modelBuilder.Entity("IdeaScale.Portal.Data.Entities.ScimSettings", b =>

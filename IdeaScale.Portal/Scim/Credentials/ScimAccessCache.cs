@@ -12,8 +12,11 @@ namespace IdeaScale.Portal.Scim.Credentials;
 /// <summary>A credential as authentication needs it: never the token, only its hash.</summary>
 public sealed record ScimCredentialFacts(Guid Id, Guid WorkspaceId, string TokenHash, DateTime? ExpiresAt);
 
-/// <summary>An OAuth client as SCIM authentication needs it: its workspace and its live secrets with their expiry.</summary>
-public sealed record ScimOAuthClientFacts(Guid Id, Guid WorkspaceId, IReadOnlyDictionary<Guid, DateTime> SecretExpiries);
+/// <summary>
+/// An OAuth client as SCIM authentication needs it: its workspace, its live secrets with their expiry, and the current
+/// version of its federation settings (null without federation).
+/// </summary>
+public sealed record ScimOAuthClientFacts(Guid Id, Guid WorkspaceId, IReadOnlyDictionary<Guid, DateTime> SecretExpiries, Guid? FederationId = null);
 
 /// <summary>
 /// Keeps what SCIM authentication and gating read from the database (credential by token hash, workspace facts

@@ -370,6 +370,29 @@ namespace IdeaScale.Portal.Data.Migrations.PostgreSql
                         .HasColumnType("character varying(256)")
                         .UseCollation("C");
 
+                    b.Property<string>("FederationAudience")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)")
+                        .UseCollation("C");
+
+                    b.Property<Guid?>("FederationId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("FederationIssuer")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)")
+                        .UseCollation("C");
+
+                    b.Property<string>("FederationJwksUrl")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .UseCollation("C");
+
+                    b.Property<string>("FederationSubject")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)")
+                        .UseCollation("C");
+
                     b.Property<DateTime?>("LastFailureAt")
                         .HasColumnType("timestamp with time zone");
 

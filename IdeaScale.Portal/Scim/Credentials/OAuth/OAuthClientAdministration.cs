@@ -13,7 +13,8 @@ public sealed record OAuthSecretView(Guid Id, string Hint, DateTime CreatedAt, s
 
 /// <summary>The workspace's client-credentials client as the SCIM page shows it. Times are UTC.</summary>
 public sealed record OAuthClientView(
-    string ClientId, DateTime CreatedAt, string? CreatedBy, IReadOnlyList<OAuthSecretView> ActiveSecrets, ScimLastUse? LastUse);
+    string ClientId, DateTime CreatedAt, string? CreatedBy, IReadOnlyList<OAuthSecretView> ActiveSecrets, ScimLastUse? LastUse,
+    OAuthFederationSettings? Federation = null);
 
 /// <summary>A secret in clear, shown once on the SCIM page.</summary>
 public sealed record IssuedOAuthSecret(string ClientId, string Secret, DateTime ExpiresAt);
@@ -52,8 +53,33 @@ public sealed class OAuthClientAdministration(IServiceScopeFactory scopes, ScimC
         return new OAuthClientView(
             client.ClientId, client.CreatedAt, client.CreatedBy,
             [.. client.Secrets.Where(s => s.ExpiresAt > now).OrderBy(s => s.CreatedAt).Select(s => new OAuthSecretView(s.Id, s.Hint, s.CreatedAt, s.CreatedBy, s.ExpiresAt))],
-            use.LastUsedAt is { } at ? new ScimLastUse(at, use.LastUsedIp, use.LastUsedClient) : null);
+            use.LastUsedAt is { } at ? new ScimLastUse(at, use.LastUsedIp, use.LastUsedClient) : null,
+            client is { FederationId: not null, FederationIssuer: { } issuer, FederationJwksUrl: { } jwks, FederationSubject: { } subject, FederationAudience: { } audience }
+                ? new OAuthFederationSettings(issuer, jwks, subject, audience)
+                : null);
     }
+
+    /// <summary>
+    /// Sets the workload identity federation settings (creating the workspace's client, without a secret, when there
+    /// is none). Tokens obtained with earlier settings stop on their next request.
+    /// </summary>
+    public Task<string> SetFederationAsync(ClaimsPrincipal user, string slug, OAuthFederationSettings settings, CancellationToken ct = default) =>
+        AsAdminAsync(user, slug, ProvisioningOperation.OAuthFederationSet, async (issuer, workspaceId, actor) =>
+        {
+            // Checked after the admin check, so a refused attempt is audited whatever it sent.
+            var valid = settings.Validated(options.Value.Federation.AllowHttpJwks);
+            var (client, created) = await issuer.SetFederationAsync(workspaceId, slug, actor, valid, ct);
+            return (client.ClientId, string.Create(CultureInfo.InvariantCulture,
+                $"Workload identity federation of OAuth client {client.ClientId}{(created ? " (created)" : "")} set: issuer {valid.Issuer}, subject {valid.Subject}, audience {valid.Audience}, JWKS {valid.JwksUrl}."));
+        }, ct);
+
+    /// <summary>Removes the federation settings; access tokens obtained by federation stop on their next request.</summary>
+    public Task RemoveFederationAsync(ClaimsPrincipal user, string slug, CancellationToken ct = default) =>
+        AsAdminAsync(user, slug, ProvisioningOperation.OAuthFederationRemoved, async (issuer, workspaceId, _) =>
+        {
+            var client = await issuer.RemoveFederationAsync(workspaceId, ct);
+            return (true, $"Workload identity federation of OAuth client {client.ClientId} removed; the access tokens it obtained stop working at once.");
+        }, ct);
 
     /// <summary>Creates the workspace's client with a first secret valid for <paramref name="lifetimeDays"/> (1 day to 3 years).</summary>
     public Task<IssuedOAuthSecret> CreateAsync(ClaimsPrincipal user, string slug, int lifetimeDays, CancellationToken ct = default) =>

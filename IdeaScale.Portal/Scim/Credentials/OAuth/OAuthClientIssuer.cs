@@ -34,6 +34,53 @@ public sealed class OAuthClientIssuer(PortalDbContext db, ScimOAuthApplicationMa
         Guid workspaceId, string slug, string? actor, TimeSpan lifetime,
         string? presetClientId = null, string? presetSecret = null, CancellationToken ct = default)
     {
+        var client = await RegisterAsync(workspaceId, slug, actor, presetClientId, ct);
+        var secret = string.IsNullOrWhiteSpace(presetSecret) ? NewSecret() : presetSecret;
+        client.Secrets.Add(await NewSecretRowAsync(secret, actor, client.CreatedAt, lifetime, ct));
+        db.ScimOAuthClients.Add(client);
+        await db.SaveChangesAsync(ct);
+        return (client, secret);
+    }
+
+    /// <summary>
+    /// Sets (or replaces) the client's workload identity federation settings; a workspace without a client gets one,
+    /// without any secret. A new <see cref="ScimOAuthClient.FederationId"/> each time, so the access tokens obtained
+    /// with the previous settings stop on their next request. Saves; returns the client and whether it was created.
+    /// </summary>
+    public async Task<(ScimOAuthClient Client, bool Created)> SetFederationAsync(
+        Guid workspaceId, string slug, string? actor, OAuthFederationSettings settings, CancellationToken ct = default)
+    {
+        var client = await db.ScimOAuthClients.FirstOrDefaultAsync(c => c.WorkspaceId == workspaceId, ct);
+        var created = client is null;
+        if (client is null)
+        {
+            client = await RegisterAsync(workspaceId, slug, actor, presetClientId: null, ct);
+            db.ScimOAuthClients.Add(client);
+        }
+
+        client.FederationIssuer = settings.Issuer;
+        client.FederationJwksUrl = settings.JwksUrl;
+        client.FederationSubject = settings.Subject;
+        client.FederationAudience = settings.Audience;
+        client.FederationId = Guid.NewGuid();
+        await db.SaveChangesAsync(ct);
+        return (client, created);
+    }
+
+    /// <summary>Removes the federation settings: assertions no longer authenticate, and the tokens they obtained stop on their next request.</summary>
+    public async Task<ScimOAuthClient> RemoveFederationAsync(Guid workspaceId, CancellationToken ct = default)
+    {
+        var client = await db.ScimOAuthClients.FirstOrDefaultAsync(c => c.WorkspaceId == workspaceId && c.FederationId != null, ct)
+            ?? throw new InvalidOperationException("This workspace's OAuth client has no workload identity federation.");
+        client.FederationIssuer = client.FederationJwksUrl = client.FederationSubject = client.FederationAudience = null;
+        client.FederationId = null;
+        await db.SaveChangesAsync(ct);
+        return client;
+    }
+
+    /// <summary>The OpenIddict application of a new workspace client and its (unsaved) row; one client per workspace.</summary>
+    private async Task<ScimOAuthClient> RegisterAsync(Guid workspaceId, string slug, string? actor, string? presetClientId, CancellationToken ct)
+    {
         if (await db.ScimOAuthClients.AnyAsync(c => c.WorkspaceId == workspaceId, ct))
         {
             throw new InvalidOperationException("This workspace already has an OAuth client. Add a secret to it, or delete it first.");
@@ -56,20 +103,14 @@ public sealed class OAuthClientIssuer(PortalDbContext db, ScimOAuthApplicationMa
             },
         };
         var application = await applications.CreateAsync(descriptor, ct);
-        var now = time.GetUtcNow().UtcDateTime;
-        var client = new ScimOAuthClient
+        return new ScimOAuthClient
         {
             WorkspaceId = workspaceId,
             ClientId = clientId,
             ApplicationId = (await applications.GetIdAsync(application, ct))!,
-            CreatedAt = now,
+            CreatedAt = time.GetUtcNow().UtcDateTime,
             CreatedBy = actor,
         };
-        var secret = string.IsNullOrWhiteSpace(presetSecret) ? NewSecret() : presetSecret;
-        client.Secrets.Add(await NewSecretRowAsync(secret, actor, now, lifetime, ct));
-        db.ScimOAuthClients.Add(client);
-        await db.SaveChangesAsync(ct);
-        return (client, secret);
     }
 
     /// <summary>Adds a secret to the workspace's client (at most <see cref="MaxActiveSecrets"/> active). Saves; returns it in clear.</summary>

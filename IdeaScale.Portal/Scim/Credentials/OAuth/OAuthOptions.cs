@@ -38,6 +38,12 @@ public sealed class OAuthOptions
     /// <summary>Signing and encryption keys; generated once and kept in the database when no certificate is configured.</summary>
     public OAuthKeyOptions Keys { get; set; } = new();
 
+    /// <summary>Workload identity federation: how client assertions and the IdP tenant's JWKS are checked and fetched.</summary>
+    public OAuthFederationOptions Federation { get; set; } = new();
+
+    /// <summary>Periodic deletion of OpenIddict's dead token and authorization rows (<see cref="OAuthPruning"/>).</summary>
+    public OAuthPruningOptions Pruning { get; set; } = new();
+
     /// <summary>The lifetime actually used, within Entra's 60 minutes to 6 hours.</summary>
     public TimeSpan EffectiveAccessTokenLifetime =>
         AccessTokenLifetime < MinAccessTokenLifetime ? MinAccessTokenLifetime
@@ -63,4 +69,47 @@ public sealed class OAuthKeyOptions
     /// <summary>A PKCS#12 (.pfx) certificate to encrypt tokens with, instead of the key kept in the database.</summary>
     public string? EncryptionCertificatePath { get; set; }
     public string? EncryptionCertificatePassword { get; set; }
+}
+
+public sealed class OAuthFederationOptions
+{
+    /// <summary>
+    /// Accept a JWKS URL with http:// (off by default: https only). Only for tests and local development against a
+    /// JWKS served on loopback; never in production, where the keys that authenticate an IdP must come over TLS.
+    /// </summary>
+    public bool AllowHttpJwks { get; set; }
+
+    /// <summary>How long one JWKS download may take (connect, headers and body) before the assertion is refused.</summary>
+    public TimeSpan JwksTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Largest JWKS response accepted, in bytes; a larger one is refused.</summary>
+    public int MaxJwksBytes { get; set; } = 64 * 1024;
+
+    /// <summary>How long a downloaded JWKS is used before it is fetched again.</summary>
+    public TimeSpan JwksCacheDuration { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// An assertion signed with a key id the cached JWKS does not have fetches the JWKS again (the tenant rotated its
+    /// keys), at most once per this interval per URL.
+    /// </summary>
+    public TimeSpan JwksRefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Clock skew allowed on the assertion's exp and nbf.</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Refuse an assertion whose jti was already used (until its exp). Off by default: Entra's assertions are tokens
+    /// of its own tenant that its provisioning service may present more than once while they are valid. The memory of
+    /// used ids is per app instance.
+    /// </summary>
+    public bool RejectReplayedAssertions { get; set; }
+}
+
+public sealed class OAuthPruningOptions
+{
+    /// <summary>How often pruning runs; zero (or less) turns it off.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>Only rows created longer ago than this are pruned (OpenIddict's PruneAsync threshold).</summary>
+    public TimeSpan MinimumAge { get; set; } = TimeSpan.FromDays(14);
 }

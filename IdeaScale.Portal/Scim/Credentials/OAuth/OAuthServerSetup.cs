@@ -67,6 +67,10 @@ public static class OAuthServerSetup
                     })
                     .SetOrder(int.MinValue + 100_000));
 
+                // Workload identity federation: Entra's client assertions, checked against the workspace's settings.
+                server.AddEventHandler(FederatedClientAssertion.Descriptor);
+                server.AddEventHandler(FederatedClientAssertion.AttachPrincipal.Descriptor);
+
                 var aspNetCore = server.UseAspNetCore().EnableTokenEndpointPassthrough();
                 if (!oauth.RequireHttps)
                 {
@@ -88,6 +92,19 @@ public static class OAuthServerSetup
         services.AddSingleton<OAuthTokenRateLimit>();
         services.AddScoped<OAuthClientIssuer>();
         services.AddSingleton<OAuthClientAdministration>();
+        services.AddSingleton<FederationJwks>();
+        services.AddSingleton<OAuthPruning>();
+        services.AddHostedService(sp => sp.GetRequiredService<OAuthPruning>());
+        services.AddSingleton<FederationReplayCache>();
+        // The JWKS URL is an admin's input: no redirects (to another host or anywhere), no cookies, no proxy credentials.
+        services.AddHttpClient(FederationJwks.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                UseCookies = false,
+                AutomaticDecompression = System.Net.DecompressionMethods.None,
+                ConnectTimeout = oauth.Federation.JwksTimeout,
+            });
 
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ScimOAuthHandler>(ScimAuthenticationDefaults.OAuthScheme, "SCIM OAuth 2.0 access token", null);

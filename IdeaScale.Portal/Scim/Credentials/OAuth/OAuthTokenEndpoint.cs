@@ -15,8 +15,10 @@ namespace IdeaScale.Portal.Scim.Credentials.OAuth;
 
 /// <summary>
 /// The token endpoint's own step (OpenIddict passthrough): OpenIddict has already parsed the request, authenticated
-/// the client (basic or post, <see cref="ScimOAuthApplicationManager"/>) and checked its grant-type permission; this
-/// turns a client-credentials request of a workspace client into an access token bound to that workspace and secret.
+/// the client (basic or post, <see cref="ScimOAuthApplicationManager"/>; or a federated client assertion,
+/// <see cref="FederatedClientAssertion"/>) and checked its grant-type permission; this turns a client-credentials
+/// request of a workspace client into an access token bound to that workspace and to the secret or federation
+/// settings that authenticated it.
 /// Every refusal is a standard OAuth error that does not say which part was wrong.
 /// </summary>
 public static class OAuthTokenEndpoint
@@ -29,6 +31,7 @@ public static class OAuthTokenEndpoint
 
     public const string ClientClaim = "scim:oauth_client";
     public const string SecretClaim = "scim:oauth_secret";
+    public const string FederationClaim = "scim:oauth_federation";
 
     public static async Task<IResult> ExchangeAsync(HttpContext context, PortalDbContext db, OAuthClientAuthentication authentication)
     {
@@ -42,7 +45,7 @@ public static class OAuthTokenEndpoint
         var client = await db.ScimOAuthClients.AsNoTracking().Where(c => c.ClientId == request.ClientId)
             .Select(c => new { c.Id, c.WorkspaceId })
             .FirstOrDefaultAsync(context.RequestAborted);
-        if (client is null || authentication.SecretId is not { } secretId)
+        if (client is null || (authentication.SecretId is null && authentication.FederationId is null))
         {
             return Refuse(OpenIddictConstants.Errors.InvalidClient, OAuthServerSetup.InvalidClientDescription);
         }
@@ -51,7 +54,16 @@ public static class OAuthTokenEndpoint
         identity.SetClaim(Claims.Subject, request.ClientId);
         identity.SetClaim(ScimAuthenticationDefaults.WorkspaceIdClaim, client.WorkspaceId.ToString());
         identity.SetClaim(ClientClaim, client.Id.ToString());
-        identity.SetClaim(SecretClaim, secretId.ToString());
+        // The token stops when what obtained it goes: the secret, or the federation settings (ScimOAuthHandler).
+        if (authentication.SecretId is { } secretId)
+        {
+            identity.SetClaim(SecretClaim, secretId.ToString());
+        }
+        else
+        {
+            identity.SetClaim(FederationClaim, authentication.FederationId!.Value.ToString());
+        }
+
         identity.SetScopes(request.GetScopes());
         identity.SetResources(ScimAudience);
         identity.SetDestinations(_ => [Destinations.AccessToken]);

@@ -17,7 +17,8 @@ namespace IdeaScale.Portal.Scim.Credentials.OAuth;
 /// The SCIM scheme for OAuth 2.0 access tokens (RFC 6750 Bearer). OpenIddict's validation (local server integration)
 /// checks the token: signature, issuer, expiry against the app's TimeProvider, and the "scim" audience. This handler
 /// then checks, through <see cref="ScimAccessCache"/> (no query when cached), that the OAuth client the token was
-/// issued to still exists, belongs to the token's workspace and still has the secret that obtained the token.
+/// issued to still exists, belongs to the token's workspace and still has the secret (or the unchanged federation
+/// settings) that obtained the token.
 /// Deleting the client or removing that secret bumps the access version (both tables guard access in the EF model),
 /// which clears the cache on every instance before its next request, so the token is refused on the next request, without a token-table lookup per request. The workspace binding and the
 /// SSO/SCIM gating are the same as for the secret token (<see cref="ScimAuthentication"/>).
@@ -83,19 +84,21 @@ public sealed class ScimOAuthHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
     }
 
+    /// <summary>The secret that obtained the token is still there and unexpired, or the federation settings that did are unchanged.</summary>
     private bool SecretStillActive(ClaimsPrincipal principal, ScimOAuthClientFacts client) =>
         Guid.TryParse(principal.FindFirst(OAuthTokenEndpoint.SecretClaim)?.Value, out var secretId)
-        && client.SecretExpiries.TryGetValue(secretId, out var expires)
-        && expires > TimeProvider.GetUtcNow().UtcDateTime;
+            ? client.SecretExpiries.TryGetValue(secretId, out var expires) && expires > TimeProvider.GetUtcNow().UtcDateTime
+            : Guid.TryParse(principal.FindFirst(OAuthTokenEndpoint.FederationClaim)?.Value, out var federationId)
+              && client.FederationId == federationId;
 
     /// <summary>On a cache miss only.</summary>
     private async Task<ScimOAuthClientFacts?> LoadAsync(Guid clientId)
     {
         var db = Context.RequestServices.GetRequiredService<PortalDbContext>();
         var client = await db.ScimOAuthClients.AsNoTracking().Where(c => c.Id == clientId)
-            .Select(c => new { c.Id, c.WorkspaceId, Secrets = c.Secrets.Select(s => new { s.Id, s.ExpiresAt }).ToList() })
+            .Select(c => new { c.Id, c.WorkspaceId, c.FederationId, Secrets = c.Secrets.Select(s => new { s.Id, s.ExpiresAt }).ToList() })
             .FirstOrDefaultAsync(Context.RequestAborted);
-        return client is null ? null : new ScimOAuthClientFacts(client.Id, client.WorkspaceId, client.Secrets.ToDictionary(s => s.Id, s => s.ExpiresAt));
+        return client is null ? null : new ScimOAuthClientFacts(client.Id, client.WorkspaceId, client.Secrets.ToDictionary(s => s.Id, s => s.ExpiresAt), client.FederationId);
     }
 
     /// <summary>401 with a SCIM error body and an RFC 6750 challenge naming the invalid token.</summary>
