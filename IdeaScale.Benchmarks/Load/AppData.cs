@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
@@ -6,34 +7,36 @@ using Microsoft.Data.Sqlite;
 
 namespace IdeaScale.Benchmarks.Load;
 
-/// <summary>Read-only look into the app's SQLite file: which users exist (for the wrk id/userName lists).</summary>
-internal sealed class AppDatabase(string path)
+/// <summary>
+/// A look into the app's database (SQLite file or PostgreSQL database) through provider-neutral ADO.NET: which
+/// users exist (for the wrk id/userName lists), counts, and the bulk insert of users beyond the provisioning window.
+/// The two providers differ only in how an id or a time is stored (SQLite: upper-case text and
+/// "yyyy-MM-dd HH:mm:ss.fffffff" text, as EF Core's SQLite provider writes them; PostgreSQL: uuid and timestamptz)
+/// and in how a table's columns are listed.
+/// </summary>
+internal sealed class AppDatabase(BenchProvider provider, string connectionString)
 {
-    private string ConnectionString => new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString();
+    private bool IsPostgreSql => provider == BenchProvider.PostgreSql;
 
     public Guid WorkspaceId(string slug)
     {
-        using var connection = new SqliteConnection(ConnectionString);
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT Id FROM Workspaces WHERE Slug = $slug";
-        command.Parameters.AddWithValue("$slug", slug);
-        return Guid.Parse((string)command.ExecuteScalar()!);
+        using var connection = Open();
+        using var command = Command(connection, "SELECT \"Id\" FROM \"Workspaces\" WHERE \"Slug\" = @slug", ("@slug", slug));
+        return ToGuid(command.ExecuteScalar());
     }
 
     /// <summary>The benchmark's users of the workspace in creation order: (id as the API shows it, userName).</summary>
     public List<(string Id, string UserName)> BenchUsers(Guid workspaceId)
     {
-        using var connection = new SqliteConnection(ConnectionString);
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT lower(Id), UserName FROM Members WHERE WorkspaceId = $ws AND UserName LIKE 'bench.user.%' ORDER BY Created, Id";
-        command.Parameters.AddWithValue("$ws", workspaceId.ToString().ToUpperInvariant());
+        using var connection = Open();
+        using var command = Command(connection,
+            "SELECT \"Id\", \"UserName\" FROM \"Members\" WHERE \"WorkspaceId\" = @ws AND \"UserName\" LIKE 'bench.user.%' ORDER BY \"Created\", \"Id\"",
+            ("@ws", Id(workspaceId)));
         using var reader = command.ExecuteReader();
         var users = new List<(string, string)>();
         while (reader.Read())
         {
-            users.Add((reader.GetString(0), reader.GetString(1)));
+            users.Add((ToGuid(reader.GetValue(0)).ToString(), reader.GetString(1)));
         }
 
         return users;
@@ -41,22 +44,16 @@ internal sealed class AppDatabase(string path)
 
     public long CountMembers(Guid workspaceId)
     {
-        using var connection = new SqliteConnection(ConnectionString);
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM Members WHERE WorkspaceId = $ws";
-        command.Parameters.AddWithValue("$ws", workspaceId.ToString().ToUpperInvariant());
-        return (long)command.ExecuteScalar()!;
+        using var connection = Open();
+        using var command = Command(connection, "SELECT count(*) FROM \"Members\" WHERE \"WorkspaceId\" = @ws", ("@ws", Id(workspaceId)));
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public long CountGroupMembers(string groupId)
     {
-        using var connection = new SqliteConnection(ConnectionString);
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM GroupMemberships WHERE GroupId = $g";
-        command.Parameters.AddWithValue("$g", groupId.ToUpperInvariant());
-        return (long)command.ExecuteScalar()!;
+        using var connection = Open();
+        using var command = Command(connection, "SELECT count(*) FROM \"GroupMemberships\" WHERE \"GroupId\" = @g", ("@g", Id(Guid.Parse(groupId))));
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>
@@ -66,55 +63,57 @@ internal sealed class AppDatabase(string path)
     /// </summary>
     public int BulkInsertUsers(Guid workspaceId, int firstNumber, int count)
     {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        connection.Open();
-        using (var pragma = connection.CreateCommand())
+        using var connection = Open();
+        if (!IsPostgreSql)
         {
-            pragma.CommandText = "PRAGMA busy_timeout=30000";
+            using var pragma = Command(connection, "PRAGMA busy_timeout=30000");
             pragma.ExecuteNonQuery();
         }
 
-        string template;
-        using (var pick = connection.CreateCommand())
+        object template;
+        using (var pick = Command(connection,
+            "SELECT \"Id\" FROM \"Members\" WHERE \"WorkspaceId\" = @ws AND \"UserName\" LIKE 'bench.user.%' ORDER BY \"Created\" LIMIT 1",
+            ("@ws", Id(workspaceId))))
         {
-            pick.CommandText = "SELECT Id FROM Members WHERE WorkspaceId = $ws AND UserName LIKE 'bench.user.%' ORDER BY Created LIMIT 1";
-            pick.Parameters.AddWithValue("$ws", workspaceId.ToString().ToUpperInvariant());
-            template = pick.ExecuteScalar() as string ?? throw new InvalidOperationException("No API-created user to clone.");
+            template = pick.ExecuteScalar() ?? throw new InvalidOperationException("No API-created user to clone.");
         }
 
         var overrides = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["Id"] = "$id",
-            ["UserName"] = "$userName",
-            ["NormalizedUserName"] = "upper($userName)",
-            ["ExternalId"] = "$externalId",
-            ["NameFormatted"] = "$formatted",
-            ["FamilyName"] = "$family",
-            ["DisplayName"] = "$formatted",
-            ["EmployeeNumber"] = "$number",
-            ["Created"] = "$now",
-            ["LastModified"] = "$now",
+            ["Id"] = "@id",
+            ["UserName"] = "@userName",
+            ["NormalizedUserName"] = "upper(@userName)",
+            ["ExternalId"] = "@externalId",
+            ["NameFormatted"] = "@formatted",
+            ["FamilyName"] = "@family",
+            ["DisplayName"] = "@formatted",
+            ["EmployeeNumber"] = "@number",
+            ["Created"] = "@now",
+            ["LastModified"] = "@now",
             ["Version"] = "1",
         };
         var memberColumns = Columns(connection, "Members");
         var valueColumns = Columns(connection, "MemberValues").Where(c => c != "Id").ToList();
         using var tx = connection.BeginTransaction();
-        using var member = connection.CreateCommand();
-        member.Transaction = tx;
-        member.CommandText = $"INSERT INTO Members ({string.Join(", ", memberColumns.Select(Quote))}) SELECT "
-            + string.Join(", ", memberColumns.Select(c => overrides.TryGetValue(c, out var v) ? v : Quote(c))) + " FROM Members WHERE Id = $template";
-        using var email = connection.CreateCommand();
-        email.Transaction = tx;
-        email.CommandText = $"INSERT INTO MemberValues ({string.Join(", ", valueColumns.Select(Quote))}) SELECT "
-            + string.Join(", ", valueColumns.Select(c => c switch { "MemberId" => "$id", "Value" => "$userName", _ => Quote(c) }))
-            + " FROM MemberValues WHERE MemberId = $template AND Kind = 1";
+        using var member = Command(connection,
+            $"INSERT INTO \"Members\" ({string.Join(", ", memberColumns.Select(Quote))}) SELECT "
+            + string.Join(", ", memberColumns.Select(c => overrides.TryGetValue(c, out var v) ? v : Quote(c))) + " FROM \"Members\" WHERE \"Id\" = @template");
+        using var email = Command(connection,
+            $"INSERT INTO \"MemberValues\" ({string.Join(", ", valueColumns.Select(Quote))}) SELECT "
+            + string.Join(", ", valueColumns.Select(c => c switch { "MemberId" => "@id", "Value" => "@userName", _ => Quote(c) }))
+            + " FROM \"MemberValues\" WHERE \"MemberId\" = @template AND \"Kind\" = 1");
+        var names = new[] { "@template", "@id", "@userName", "@externalId", "@formatted", "@family", "@number", "@now" };
         foreach (var command in new[] { member, email })
         {
-            command.Parameters.AddWithValue("$template", template);
-            foreach (var name in new[] { "$id", "$userName", "$externalId", "$formatted", "$family", "$number", "$now" })
+            command.Transaction = tx;
+            foreach (var name in names)
             {
-                command.Parameters.Add(name, SqliteType.Text);
+                var parameter = command.CreateParameter();
+                parameter.ParameterName = name;
+                command.Parameters.Add(parameter);
             }
+
+            command.Parameters["@template"].Value = template;
         }
 
         var start = DateTime.UtcNow;
@@ -123,14 +122,14 @@ internal sealed class AppDatabase(string path)
             var n = firstNumber + i;
             var values = new Dictionary<string, object>
             {
-                ["$id"] = Guid.NewGuid().ToString().ToUpperInvariant(),
-                ["$userName"] = $"bench.user.{n}@bench.example",
-                ["$externalId"] = $"ext-{n}",
-                ["$formatted"] = $"Bench User{n}",
-                ["$family"] = $"User{n}",
-                ["$number"] = n.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["@id"] = Id(Guid.NewGuid()),
+                ["@userName"] = $"bench.user.{n}@bench.example",
+                ["@externalId"] = $"ext-{n}",
+                ["@formatted"] = $"Bench User{n}",
+                ["@family"] = $"User{n}",
+                ["@number"] = n.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 // Distinct, increasing creation times keep the list order (Created, Id) the insertion order.
-                ["$now"] = start.AddTicks(i * 10).ToString("yyyy-MM-dd HH:mm:ss.fffffff", System.Globalization.CultureInfo.InvariantCulture),
+                ["@now"] = Time(start.AddTicks(i * 10)),
             };
             foreach (var command in new[] { member, email })
             {
@@ -147,10 +146,50 @@ internal sealed class AppDatabase(string path)
         return count;
     }
 
-    private static List<string> Columns(SqliteConnection connection, string table)
+    private DbConnection Open()
     {
-        using var info = connection.CreateCommand();
-        info.CommandText = $"SELECT name FROM pragma_table_info('{table}')";
+        DbConnection connection = IsPostgreSql
+            ? new Npgsql.NpgsqlConnection(connectionString)
+            : new SqliteConnection(connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private static DbCommand Command(DbConnection connection, string sql, params (string Name, object Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value;
+            command.Parameters.Add(parameter);
+        }
+
+        return command;
+    }
+
+    /// <summary>An id as the provider stores it.</summary>
+    private object Id(Guid id) => IsPostgreSql ? id : id.ToString().ToUpperInvariant();
+
+    /// <summary>A UTC time as the provider stores it.</summary>
+    private object Time(DateTime utc) => IsPostgreSql
+        ? DateTime.SpecifyKind(utc, DateTimeKind.Utc)
+        : utc.ToString("yyyy-MM-dd HH:mm:ss.fffffff", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static Guid ToGuid(object? value) => value switch
+    {
+        Guid g => g,
+        string s => Guid.Parse(s),
+        _ => throw new InvalidOperationException($"Not an id: {value}"),
+    };
+
+    private List<string> Columns(DbConnection connection, string table)
+    {
+        using var info = IsPostgreSql
+            ? Command(connection, "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = @t ORDER BY ordinal_position", ("@t", table))
+            : Command(connection, "SELECT name FROM pragma_table_info(@t)", ("@t", table));
         using var reader = info.ExecuteReader();
         var columns = new List<string>();
         while (reader.Read())

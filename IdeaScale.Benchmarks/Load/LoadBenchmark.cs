@@ -8,7 +8,8 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace IdeaScale.Benchmarks.Load;
 
 /// <summary>
-/// The IdP-load benchmark of issue 6: starts the published app (fresh SQLite database, provisioning log and
+/// The IdP-load benchmark of issue 6: starts the published app (fresh SQLite database, or with --provider postgresql
+/// a fresh database of its own on the PostgreSQL server of --postgres, provisioning log and
 /// last-use tracking on, rate limit off) and the reference server, each pinned to the server core, drives
 /// them with wrk pinned to the client core, and writes a Markdown report.
 /// Usage (./bench.sh does this): <c>IdeaScale.Benchmarks load --app &lt;publish dir&gt; --work &lt;temp dir&gt; --results &lt;dir&gt;</c>.
@@ -51,13 +52,24 @@ internal sealed class LoadBenchmark
 
     private async Task<string> RunAllAsync()
     {
+        // SQLite: a file per server. PostgreSQL: a database per server, named after the run (the app creates and migrates its own).
         var appDbPath = Path.Combine(settings.WorkDirectory, "app", "portal.db");
-        var refDbPath = Path.Combine(settings.WorkDirectory, "reference.db");
         Directory.CreateDirectory(Path.GetDirectoryName(appDbPath)!);
+        var suffix = BenchProviders.RunSuffix(report.Started);
+        var postgres = settings.Provider == BenchProvider.PostgreSql
+            ? settings.PostgresConnection ?? throw new ArgumentException("--provider postgresql needs --postgres \"Host=...;Port=...;Username=...\" (bench.sh starts a cluster and passes it).")
+            : null;
+        var appDb = postgres is not null
+            ? BenchProviders.PostgreSqlDatabase(postgres, $"ideascale_bench_app_{suffix}")
+            : $"Data Source={appDbPath}";
+        var refDb = postgres is not null
+            ? BenchProviders.PostgreSqlDatabase(postgres, $"ideascale_bench_ref_{suffix}")
+            : Path.Combine(settings.WorkDirectory, "reference.db");
 
-        await using var app = await StartAppAsync("app", settings.AppPort, appDbPath, logAndLastUse: true);
-        await using var reference = await StartReferenceAsync(refDbPath);
-        var db = new AppDatabase(appDbPath);
+        await using var app = await StartAppAsync("app", settings.AppPort, appDb, logAndLastUse: true);
+        await using var reference = await StartReferenceAsync(refDb);
+        using var referenceDb = new ReferenceDatabase(settings.Provider, refDb);
+        var db = new AppDatabase(settings.Provider, postgres is not null ? appDb : $"Data Source={appDbPath};Pooling=False");
         var workspaceId = db.WorkspaceId(Slug);
         using var setup = new ScimSetupClient(app.BaseUri, token);
         string? group10 = null, group10k = null;
@@ -66,9 +78,9 @@ internal sealed class LoadBenchmark
         {
             try
             {
-                (group10, group10k) = await RunSizeAsync(app, reference, db, workspaceId, setup, size, appDbPath, refDbPath, group10, group10k);
+                (group10, group10k) = await RunSizeAsync(app, reference, db, workspaceId, setup, size, appDb, postgres is not null ? appDb : appDbPath, referenceDb, group10, group10k);
             }
-            catch (Exception e) when (e is InvalidOperationException or Microsoft.Data.Sqlite.SqliteException or HttpRequestException or IOException)
+            catch (Exception e) when (e is InvalidOperationException or System.Data.Common.DbException or HttpRequestException or IOException)
             {
                 report.Note($"The {size:N0}-user phase stopped: {e.GetType().Name}: {e.Message}");
                 Log($"phase failed: {e}");
@@ -82,7 +94,7 @@ internal sealed class LoadBenchmark
 
     private async Task<(string? Group10, string? Group10k)> RunSizeAsync(
         ServerProcess app, ServerProcess reference, AppDatabase db, Guid workspaceId, ScimSetupClient setup, int size,
-        string appDbPath, string refDbPath, string? group10, string? group10k)
+        string appDb, string appImportSource, ReferenceDatabase referenceDb, string? group10, string? group10k)
     {
         Log($"== {size:N0} users");
         await ProvisionAsync(app, db, workspaceId, size);
@@ -127,7 +139,7 @@ internal sealed class LoadBenchmark
         }
 
         Log("copying the users and groups into the reference database");
-        var referenceUsers = ReferenceStore.ImportFromApp(refDbPath, appDbPath, workspaceId);
+        var referenceUsers = referenceDb.ImportFromApp(appImportSource, workspaceId);
         var total = db.CountMembers(workspaceId);
         report.Note($"{size:N0} users: the workspace holds {total:N0} users in the app and {referenceUsers:N0} in the reference (the 6 demo users included).");
 
@@ -155,7 +167,7 @@ internal sealed class LoadBenchmark
             report.AddScenario(size, scenario, appResult, refResult);
         }
 
-        await MeasureOverheadAsync(appDbPath, size, scenarios.Take(3).ToList());
+        await MeasureOverheadAsync(appDb, size, scenarios.Take(3).ToList());
 
         return (group10, group10k);
     }
@@ -232,15 +244,15 @@ internal sealed class LoadBenchmark
     /// twice the log's). Both are warmed up on every lookup first; then each lookup alternates off/on twice and the
     /// requests of both rounds are summed, so a drift of the machine hits both sides alike.
     /// </summary>
-    private async Task MeasureOverheadAsync(string appDbPath, int size, List<Scenario> lookups)
+    private async Task MeasureOverheadAsync(string appDb, int size, List<Scenario> lookups)
     {
         ServerProcess? off = null;
         ServerProcess? app = null;
         try
         {
             Log("starting two fresh app instances: provisioning log and last-use tracking on, and off");
-            app = await StartAppAsync("app-log-on", settings.AppPort + 3, appDbPath, logAndLastUse: true);
-            off = await StartAppAsync("app-log-off", settings.AppPort + 2, appDbPath, logAndLastUse: false);
+            app = await StartAppAsync("app-log-on", settings.AppPort + 3, appDb, logAndLastUse: true);
+            off = await StartAppAsync("app-log-off", settings.AppPort + 2, appDb, logAndLastUse: false);
             foreach (var scenario in lookups)
             {
                 await wrk.RunAsync(app, settings.Connections, settings.FirstWarmup, scenario.Arguments);
@@ -286,15 +298,17 @@ internal sealed class LoadBenchmark
         runs.Sum(r => r.Requests), runs.Sum(r => r.Seconds), runs.Sum(r => r.StatusErrors), runs.Sum(r => r.SocketErrors),
         runs.Max(r => r.P50Ms), runs.Max(r => r.P90Ms), runs.Max(r => r.P99Ms), runs.Max(r => r.ClientCpuPercent), runs.Average(r => r.ServerCpuPercent));
 
-    private Task<ServerProcess> StartAppAsync(string name, int port, string dbPath, bool logAndLastUse)
+    /// <summary>Starts an app instance over <paramref name="connectionString"/> (the provider's ConnectionStrings:Portal).</summary>
+    private Task<ServerProcess> StartAppAsync(string name, int port, string connectionString, bool logAndLastUse)
     {
         var url = $"http://127.0.0.1:{port}";
         var environment = new Dictionary<string, string>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["ASPNETCORE_URLS"] = url,
-            ["ConnectionStrings__Portal"] = $"Data Source={dbPath}",
-            ["DataProtection__KeysPath"] = Path.Combine(Path.GetDirectoryName(dbPath)!, "keys"),
+            ["Database__Provider"] = settings.Provider.AppSetting(),
+            ["ConnectionStrings__Portal"] = connectionString,
+            ["DataProtection__KeysPath"] = Path.Combine(settings.WorkDirectory, "app", "keys"),
             ["Seed__AdminPassword"] = "Bench-Admin-1!",
             ["Seed__CsmPassword"] = "Bench-Csm-1!",
             [$"Seed__Workspaces__{Slug}__ScimToken"] = token,
@@ -315,13 +329,13 @@ internal sealed class LoadBenchmark
             settings.AppDirectory, environment, new Uri(url + "/"), "health/live", Path.Combine(settings.WorkDirectory, name + ".log"));
     }
 
-    private Task<ServerProcess> StartReferenceAsync(string dbPath)
+    private Task<ServerProcess> StartReferenceAsync(string database)
     {
         var port = settings.AppPort + 1;
         var url = $"http://127.0.0.1:{port}";
         Log($"starting the reference on {url} (core {settings.ServerCore})");
         return ServerProcess.StartAsync("reference", settings.ServerCore, "dotnet",
-            [typeof(LoadBenchmark).Assembly.Location, "reference", "--port", port.ToString(CultureInfo.InvariantCulture), "--db", dbPath, "--token", token],
+            [typeof(LoadBenchmark).Assembly.Location, "reference", "--port", port.ToString(CultureInfo.InvariantCulture), "--provider", settings.Provider.ToString(), "--db", database, "--token", token],
             settings.WorkDirectory, new Dictionary<string, string>(), new Uri(url + "/"), "health", Path.Combine(settings.WorkDirectory, "reference.log"));
     }
 
@@ -346,7 +360,7 @@ internal sealed class LoadBenchmark
     internal sealed record LoadSettings(
         string AppDirectory, string WorkDirectory, string ResultsDirectory, string LuaDirectory, IReadOnlyList<int> Sizes,
         int Connections, TimeSpan Duration, TimeSpan Warmup, TimeSpan FirstWarmup, int ServerCore, int ClientCore, int AppPort, int OneClientUsers, int ProvisionSeconds,
-        string OffSettings, string Commit)
+        string OffSettings, string Commit, BenchProvider Provider, string? PostgresConnection)
     {
         public static LoadSettings From(CommandLine o)
         {
@@ -368,7 +382,9 @@ internal sealed class LoadBenchmark
                 Int("one-client-users", 1000),
                 Int("provision-seconds", 45),
                 o["off-settings"] ?? DefaultOffSettings,
-                o["commit"] ?? "");
+                o["commit"] ?? "",
+                BenchProviders.Parse(o["provider"]),
+                o["postgres"]);
         }
     }
 }

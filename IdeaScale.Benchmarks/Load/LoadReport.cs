@@ -50,8 +50,19 @@ internal sealed class LoadReport(LoadBenchmark.LoadSettings settings)
         md.AppendLine();
         md.AppendLine(Inv, $"- Machine: {CpuModel()}, {Environment.ProcessorCount} cores, {MemoryGib():0} GiB RAM, Linux {Environment.OSVersion.Version}, {RuntimeInformation.FrameworkDescription}");
         md.AppendLine(Inv, $"- Servers pinned to core {settings.ServerCore} (`taskset`), wrk pinned to core {settings.ClientCore}; wrk 1 thread, {settings.Connections} connections, {settings.Duration.TotalSeconds:0} s per measurement after a warm-up run of the same scenario ({settings.FirstWarmup.TotalSeconds:0} s at the first size, {settings.Warmup.TotalSeconds:0} s after)");
-        md.AppendLine("- App: `dotnet publish -c Release` output, Production environment, fresh SQLite database, provisioning log and last-use tracking on, rate limit off");
-        md.AppendLine("- Reference: plain Kestrel + Microsoft.Data.Sqlite over one indexed table (IdeaScale.Benchmarks/Reference), same SQLite pragmas");
+        md.AppendLine(Inv, $"- Provider: **{settings.Provider.DisplayName()}**");
+        if (settings.Provider == BenchProvider.PostgreSql)
+        {
+            md.AppendLine("- App: `dotnet publish -c Release` output, Production environment, a fresh PostgreSQL database of its own (created and migrated by the app), provisioning log and last-use tracking on, rate limit off");
+            md.AppendLine("- Reference: plain Kestrel + Npgsql (pooling, automatic preparation) over one indexed table in a database of its own (IdeaScale.Benchmarks/Reference)");
+            md.AppendLine("- PostgreSQL 15: throwaway cluster started by bench.sh, all its processes on the server core; fsync on, synchronous_commit off (comparable with the app's SQLite WAL + synchronous=NORMAL), shared_buffers 256MB");
+        }
+        else
+        {
+            md.AppendLine("- App: `dotnet publish -c Release` output, Production environment, fresh SQLite database, provisioning log and last-use tracking on, rate limit off");
+            md.AppendLine("- Reference: plain Kestrel + Microsoft.Data.Sqlite over one indexed table (IdeaScale.Benchmarks/Reference), same SQLite pragmas");
+        }
+
         if (settings.Commit.Length > 0)
         {
             md.AppendLine(Inv, $"- Commit: {settings.Commit}");

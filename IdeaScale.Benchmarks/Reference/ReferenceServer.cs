@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
@@ -5,16 +6,18 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
+using IdeaScale.Benchmarks.Load;
+
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Data.Sqlite;
 
 namespace IdeaScale.Benchmarks.Reference;
 
 /// <summary>
-/// The reference the app is measured against: plain Kestrel plus Microsoft.Data.Sqlite, no EF Core, no
-/// framework beyond routing, one indexed table. It answers the benchmark's requests with SCIM bodies of the
+/// The reference the app is measured against: plain Kestrel plus raw ADO.NET (Microsoft.Data.Sqlite, or Npgsql
+/// with pooling and automatic preparation), no EF Core, no framework beyond routing, one indexed table. It answers the benchmark's requests with SCIM bodies of the
 /// same shape as the app's, so the ratio app/reference shows what our stack costs on this hardware.
-/// Usage: <c>IdeaScale.Benchmarks reference --port 5302 --db /tmp/ref.db --token T</c>.
+/// Usage: <c>IdeaScale.Benchmarks reference --port 5302 --db /tmp/ref.db --token T</c>, or
+/// <c>--provider postgresql --db "Host=...;Database=..."</c>.
 /// </summary>
 internal static class ReferenceServer
 {
@@ -22,10 +25,10 @@ internal static class ReferenceServer
     {
         var options = CommandLine.Parse(args);
         var port = int.Parse(options.Require("port"), CultureInfo.InvariantCulture);
-        var dbPath = Path.GetFullPath(options.Require("db"));
+        using var database = new ReferenceDatabase(BenchProviders.Parse(options["provider"]), options.Require("db"));
         var token = options.Require("token");
 
-        ReferenceStore.EnsureCreated(dbPath);
+        database.EnsureCreated();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.UseKestrel(k =>
@@ -35,7 +38,7 @@ internal static class ReferenceServer
         });
         var app = builder.Build();
 
-        var handlers = new ReferenceHandlers(ReferenceStore.ConnectionString(dbPath), $"http://127.0.0.1:{port}/scim/v2", token);
+        var handlers = new ReferenceHandlers(database, $"http://127.0.0.1:{port}/scim/v2", token);
         app.MapGet("/health", context => context.Response.WriteAsync("ok"));
         var scim = app.MapGroup("/scim/v2");
         scim.AddEndpointFilter(async (context, next) => handlers.Authorized(context.HttpContext)
@@ -47,14 +50,14 @@ internal static class ReferenceServer
         scim.MapGet("/Groups/{id}", handlers.GetGroupAsync);
         scim.MapPatch("/Groups/{id}", handlers.PatchGroupAsync);
 
-        Console.WriteLine($"reference: listening on http://127.0.0.1:{port} over {dbPath}");
+        Console.WriteLine($"reference: listening on http://127.0.0.1:{port} over {database.Provider.DisplayName()}");
         await app.RunAsync();
         return 0;
     }
 }
 
 /// <summary>The reference's request handlers: parameterised SQL, a Utf8JsonWriter straight into the response.</summary>
-internal sealed class ReferenceHandlers(string connectionString, string baseUrl, string token)
+internal sealed class ReferenceHandlers(ReferenceDatabase database, string baseUrl, string token)
 {
     public const string ScimJson = "application/scim+json";
     private const string UserSchema = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -99,7 +102,7 @@ internal sealed class ReferenceHandlers(string connectionString, string baseUrl,
     public async Task ListUsersAsync(HttpContext context)
     {
         var query = context.Request.Query;
-        await using var connection = ReferenceStore.Open(connectionString);
+        await using var connection = await database.OpenAsync(context.RequestAborted);
         if (query.TryGetValue("filter", out var filter))
         {
             if (!TryParseUserNameEq(filter.ToString(), out var userName))
@@ -109,8 +112,8 @@ internal sealed class ReferenceHandlers(string connectionString, string baseUrl,
             }
 
             await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT {UserColumns} FROM users WHERE user_name_norm = $n";
-            command.Parameters.AddWithValue("$n", userName.ToUpperInvariant());
+            command.CommandText = $"SELECT {UserColumns} FROM users WHERE user_name_norm = @n";
+            command.AddParameter("@n", userName.ToUpperInvariant());
             await using var reader = await command.ExecuteReaderAsync(context.RequestAborted);
             await WriteListAsync(context, total: null, startIndex: 1, reader);
             return;
@@ -126,9 +129,9 @@ internal sealed class ReferenceHandlers(string connectionString, string baseUrl,
         }
 
         await using var page = connection.CreateCommand();
-        page.CommandText = $"SELECT {UserColumns} FROM users ORDER BY rowid LIMIT $count OFFSET $skip";
-        page.Parameters.AddWithValue("$count", count);
-        page.Parameters.AddWithValue("$skip", startIndex - 1);
+        page.CommandText = $"SELECT {UserColumns} FROM users ORDER BY {database.PageOrder} LIMIT @count OFFSET @skip";
+        page.AddParameter("@count", count);
+        page.AddParameter("@skip", startIndex - 1);
         await using var pageReader = await page.ExecuteReaderAsync(context.RequestAborted);
         await WriteListAsync(context, total, startIndex, pageReader);
     }
@@ -136,10 +139,10 @@ internal sealed class ReferenceHandlers(string connectionString, string baseUrl,
     public async Task GetUserAsync(HttpContext context)
     {
         var id = ((string)context.Request.RouteValues["id"]!).ToLowerInvariant();
-        await using var connection = ReferenceStore.Open(connectionString);
+        await using var connection = await database.OpenAsync(context.RequestAborted);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {UserColumns} FROM users WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
+        command.CommandText = $"SELECT {UserColumns} FROM users WHERE id = @id";
+        command.AddParameter("@id", id);
         await using var reader = await command.ExecuteReaderAsync(context.RequestAborted);
         await WriteSingleUserAsync(context, reader);
     }
@@ -181,21 +184,21 @@ internal sealed class ReferenceHandlers(string connectionString, string baseUrl,
             }
         }
 
-        await using var connection = ReferenceStore.Open(connectionString);
+        await using var connection = await database.OpenAsync(context.RequestAborted);
         await using var command = connection.CreateCommand();
         var sql = new StringBuilder("UPDATE users SET ");
         var i = 0;
         foreach (var (column, value) in assignments)
         {
-            sql.Append(column).Append(" = $p").Append(i).Append(", ");
-            command.Parameters.AddWithValue("$p" + i.ToString(CultureInfo.InvariantCulture), value ?? DBNull.Value);
+            sql.Append(column).Append(" = @p").Append(i).Append(", ");
+            command.AddParameter("@p" + i.ToString(CultureInfo.InvariantCulture), value ?? DBNull.Value);
             i++;
         }
 
-        sql.Append("version = version + 1, last_modified = $now WHERE id = $id RETURNING ").Append(UserColumns);
+        sql.Append("version = version + 1, last_modified = @now WHERE id = @id RETURNING ").Append(UserColumns);
         command.CommandText = sql.ToString();
-        command.Parameters.AddWithValue("$now", Now());
-        command.Parameters.AddWithValue("$id", id);
+        command.AddParameter("@now", Now());
+        command.AddParameter("@id", id);
         await using var reader = await command.ExecuteReaderAsync(context.RequestAborted);
         await WriteSingleUserAsync(context, reader);
     }
@@ -203,7 +206,7 @@ internal sealed class ReferenceHandlers(string connectionString, string baseUrl,
     public async Task GetGroupAsync(HttpContext context)
     {
         var id = ((string)context.Request.RouteValues["id"]!).ToLowerInvariant();
-        await using var connection = ReferenceStore.Open(connectionString);
+        await using var connection = await database.OpenAsync(context.RequestAborted);
         await WriteGroupAsync(context, connection, id);
     }
 
@@ -241,21 +244,21 @@ internal sealed class ReferenceHandlers(string connectionString, string baseUrl,
             }
         }
 
-        await using var connection = ReferenceStore.Open(connectionString);
-        await using (var tx = (SqliteTransaction)await connection.BeginTransactionAsync(context.RequestAborted))
+        await using var connection = await database.OpenAsync(context.RequestAborted);
+        await using (var tx = (DbTransaction)await connection.BeginTransactionAsync(context.RequestAborted))
         {
             await using var bump = connection.CreateCommand();
-            bump.CommandText = "UPDATE groups SET version = version + 1, last_modified = $now WHERE id = $id";
-            bump.Parameters.AddWithValue("$now", Now());
-            bump.Parameters.AddWithValue("$id", id);
+            bump.CommandText = "UPDATE groups SET version = version + 1, last_modified = @now WHERE id = @id";
+            bump.AddParameter("@now", Now());
+            bump.AddParameter("@id", id);
             if (await bump.ExecuteNonQueryAsync(context.RequestAborted) == 0)
             {
                 await ErrorAsync(context, 404, "Group not found.");
                 return;
             }
 
-            await ApplyMembershipAsync(connection, "INSERT OR IGNORE INTO group_members (group_id, member_id) SELECT $g, id FROM users WHERE id = $m", id, adds, context.RequestAborted);
-            await ApplyMembershipAsync(connection, "DELETE FROM group_members WHERE group_id = $g AND member_id = $m", id, removes, context.RequestAborted);
+            await ApplyMembershipAsync(connection, "INSERT INTO group_members (group_id, member_id) SELECT @g, id FROM users WHERE id = @m ON CONFLICT DO NOTHING", id, adds, context.RequestAborted);
+            await ApplyMembershipAsync(connection, "DELETE FROM group_members WHERE group_id = @g AND member_id = @m", id, removes, context.RequestAborted);
             await tx.CommitAsync(context.RequestAborted);
         }
 
@@ -276,7 +279,7 @@ internal sealed class ReferenceHandlers(string connectionString, string baseUrl,
         ["detail"] = detail,
     });
 
-    private static async Task ApplyMembershipAsync(SqliteConnection connection, string sql, string groupId, List<string> members, CancellationToken ct)
+    private static async Task ApplyMembershipAsync(DbConnection connection, string sql, string groupId, List<string> members, CancellationToken ct)
     {
         if (members.Count == 0)
         {
@@ -285,8 +288,10 @@ internal sealed class ReferenceHandlers(string connectionString, string baseUrl,
 
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
-        command.Parameters.AddWithValue("$g", groupId);
-        var member = command.Parameters.Add("$m", SqliteType.Text);
+        command.AddParameter("@g", groupId);
+        var member = command.CreateParameter();
+        member.ParameterName = "@m";
+        command.Parameters.Add(member);
         foreach (var m in members)
         {
             member.Value = m;
@@ -312,11 +317,11 @@ internal sealed class ReferenceHandlers(string connectionString, string baseUrl,
         return true;
     }
 
-    private async Task WriteGroupAsync(HttpContext context, SqliteConnection connection, string id)
+    private async Task WriteGroupAsync(HttpContext context, DbConnection connection, string id)
     {
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, display_name, created, last_modified, version FROM groups WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
+        command.CommandText = "SELECT id, display_name, created, last_modified, version FROM groups WHERE id = @id";
+        command.AddParameter("@id", id);
         await using var reader = await command.ExecuteReaderAsync(context.RequestAborted);
         if (!await reader.ReadAsync(context.RequestAborted))
         {
@@ -340,8 +345,8 @@ internal sealed class ReferenceHandlers(string connectionString, string baseUrl,
         {
             w.WriteStartArray("members");
             await using var members = connection.CreateCommand();
-            members.CommandText = "SELECT member_id FROM group_members WHERE group_id = $id";
-            members.Parameters.AddWithValue("$id", id);
+            members.CommandText = "SELECT member_id FROM group_members WHERE group_id = @id";
+            members.AddParameter("@id", id);
             await using var memberReader = await members.ExecuteReaderAsync(context.RequestAborted);
             while (await memberReader.ReadAsync(context.RequestAborted))
             {
@@ -361,7 +366,7 @@ internal sealed class ReferenceHandlers(string connectionString, string baseUrl,
         await w.FlushAsync(context.RequestAborted);
     }
 
-    private async Task WriteSingleUserAsync(HttpContext context, SqliteDataReader reader)
+    private async Task WriteSingleUserAsync(HttpContext context, DbDataReader reader)
     {
         if (!await reader.ReadAsync(context.RequestAborted))
         {
@@ -376,7 +381,7 @@ internal sealed class ReferenceHandlers(string connectionString, string baseUrl,
         await w.FlushAsync(context.RequestAborted);
     }
 
-    private async Task WriteListAsync(HttpContext context, long? total, int startIndex, SqliteDataReader reader)
+    private async Task WriteListAsync(HttpContext context, long? total, int startIndex, DbDataReader reader)
     {
         // The resources are written first into a buffer so totalResults/itemsPerPage can precede them.
         var resources = new System.Buffers.ArrayBufferWriter<byte>(4096);
@@ -408,7 +413,7 @@ internal sealed class ReferenceHandlers(string connectionString, string baseUrl,
         await w.FlushAsync(context.RequestAborted);
     }
 
-    private void WriteUser(Utf8JsonWriter w, SqliteDataReader r)
+    private void WriteUser(Utf8JsonWriter w, DbDataReader r)
     {
         var id = r.GetString(0);
         w.WriteStartObject();
@@ -426,7 +431,7 @@ internal sealed class ReferenceHandlers(string connectionString, string baseUrl,
         w.WriteEndObject();
         WriteOptional(w, "displayName", r, 7);
         WriteOptional(w, "title", r, 8);
-        w.WriteBoolean("active", r.GetBoolean(3));
+        w.WriteBoolean("active", r.GetInt32(3) != 0);
         if (!r.IsDBNull(9))
         {
             w.WriteStartArray("emails");
@@ -457,7 +462,7 @@ internal sealed class ReferenceHandlers(string connectionString, string baseUrl,
         w.WriteEndObject();
     }
 
-    private static void WriteOptional(Utf8JsonWriter w, string name, SqliteDataReader r, int ordinal)
+    private static void WriteOptional(Utf8JsonWriter w, string name, DbDataReader r, int ordinal)
     {
         if (!r.IsDBNull(ordinal))
         {
