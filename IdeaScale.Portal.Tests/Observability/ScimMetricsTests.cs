@@ -92,6 +92,7 @@ public sealed class ScimMetricsTests
     }
 
     [Fact]
+    [Trait("Provider", "Sqlite")] // blocks the writer with a second connection holding SQLite's write lock
     public async Task ObserveProvisioningLogQueue_WriterBlocked_ShowsWaitingRowsThenNoneOnceWritten()
     {
         using var factory = new PortalFactory(null, new Dictionary<string, string?>
@@ -130,6 +131,7 @@ public sealed class ScimMetricsTests
     }
 
     [Fact]
+    [Trait("Provider", "Sqlite")] // breaks the table under the writer through the SQLite file
     public async Task RecordLogDropped_BatchFails_CountsTheRowsAndTheWriterKeepsWriting()
     {
         using var factory = new PortalFactory(null, new Dictionary<string, string?> { ["Scim:ProvisioningLog:BatchWindow"] = "00:00:00" });

@@ -45,9 +45,12 @@ public sealed class ScimFactory() : PortalFactory(null, Settings())
     /// the prepared reads of <see cref="ReadSessions"/>. A command that batches several statements (EF Core does on
     /// PostgreSQL) counts as each of them, so counts mean the same on both providers.
     /// </summary>
-    public IReadOnlyList<string> SqlSince(int mark) =>
+    public IReadOnlyList<string> SqlSince(int mark) => [.. CommandsSince(mark).SelectMany(Statements)];
+
+    /// <summary>The SQL commands (round trips) executed since <paramref name="mark"/>, each with all the statements it batches.</summary>
+    public IReadOnlyList<string> CommandsSince(int mark) =>
         Logs.Lines.Skip(mark).Where(l => l.Contains("Executed DbCommand", StringComparison.Ordinal)
-            || l.Contains("Executed prepared read command", StringComparison.Ordinal)).SelectMany(Statements).ToList();
+            || l.Contains("Executed prepared read command", StringComparison.Ordinal)).ToList();
 
     /// <summary>One logged command split into its statements (EF Core ends each batched one with ";" and a line break).</summary>
     private static IEnumerable<string> Statements(string line)

@@ -70,7 +70,7 @@ public sealed class UserWriteStatementsTests : IClassFixture<ScimFactory>
         Assert.Equal("p@ides.example", body["emails"]![0]!["value"]!.GetValue<string>());
         Assert.Equal("Porto", body["addresses"]![0]!["locality"]!.GetValue<string>());
         Assert.Equal(group, body["groups"]![0]!["value"]!.GetValue<string>());
-        WriteStatements.AssertCount(3, sql);
+        WriteStatements.AssertCount(3 + WriteStatements.RowLock, sql);
         var (_, fetched) = await client.GetJsonAsync($"/scim/v2/Users/{id}");
         Assert.Equal(body.ToJsonString(), fetched!.ToJsonString());
     }
@@ -85,7 +85,7 @@ public sealed class UserWriteStatementsTests : IClassFixture<ScimFactory>
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.False(body!.ContainsKey("groups"));
-        WriteStatements.AssertCount(2, sql);
+        WriteStatements.AssertCount(2 + WriteStatements.RowLock, sql);
     }
 
     [Fact]

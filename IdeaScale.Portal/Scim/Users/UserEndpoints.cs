@@ -152,8 +152,8 @@ public static class UserEndpoints
 
     /// <summary>
     /// Load, apply, write back through the mapper, save once, in one transaction that starts before the load (SQLite:
-    /// BEGIN IMMEDIATE takes the write lock), so concurrent PUTs and PATCHes of one user queue instead of failing the
-    /// version check. A lost check is retried from a fresh load; see <see cref="ETags.ConcurrentChange"/> for the rule.
+    /// BEGIN IMMEDIATE takes the write lock; PostgreSQL: the user's row lock, taken first), so concurrent PUTs and
+    /// PATCHes of one user, on any instance, queue instead of failing the version check. A lost check is retried from a fresh load; see <see cref="ETags.ConcurrentChange"/> for the rule.
     /// </summary>
     private static async Task<IResult> UpdateAsync(
         string id, HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log,
@@ -166,6 +166,7 @@ public static class UserEndpoints
         for (var attempt = 0; ; attempt++)
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            await ScimQueries.LockForUpdateAsync<WorkspaceMember>(db, memberId, ct);
             var member = await UserQueries.ForUpdate(db, tenant.WorkspaceId, memberId, ct) ?? throw NotFound(id);
             ETags.CheckIfMatch(context.Request, member.Version);
             var wasActive = member.Active;

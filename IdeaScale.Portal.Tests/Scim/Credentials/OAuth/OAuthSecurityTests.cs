@@ -79,6 +79,7 @@ public sealed class OAuthSecurityTests
     }
 
     [Fact]
+    [Trait("Provider", "Sqlite")] // reads the SQLite file's bytes for secrets in clear
     public async Task No_secret_or_access_token_appears_in_the_log_or_the_database_in_clear()
     {
         string secret, accessToken;
