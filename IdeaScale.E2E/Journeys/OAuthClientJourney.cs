@@ -32,9 +32,10 @@ public sealed class OAuthClientJourney(PortalAppHost host)
         await section.WaitForAsync();
         Assert.Equal("http://ides.localhost:5080/oauth/token", (await page.GetByTestId("oauth-token-endpoint").InnerTextAsync()).Trim());
 
+        var shownId = (await page.GetByTestId("oauth-client-id").InnerTextAsync()).Trim();
         await page.GetByRole(AriaRole.Button, new() { Name = "Copy OAuth client ID" }).ClickAsync();
-        var clientId = await scim.ReadClipboardAsync();
-        Assert.Equal((await page.GetByTestId("oauth-client-id").InnerTextAsync()).Trim(), clientId);
+        var clientId = await scim.ReadClipboardAsync(shownId);
+        Assert.Equal(shownId, clientId);
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Add a secret" }).ClickAsync();
         var secret = (await page.GetByTestId("new-oauth-secret").InnerTextAsync()).Trim();

@@ -43,7 +43,7 @@ public sealed class ScimSettingsJourney(PortalAppHost host)
         Assert.Equal("ManageWorkspace›Security›Authentication›SingleSignOn›SCIM", string.Concat(breadcrumb.Where(c => !char.IsWhiteSpace(c))));
 
         await scim.CopyBaseUrlAsync();
-        Assert.Equal("http://ides.localhost:5080/scim/v2", await scim.ReadClipboardAsync());
+        Assert.Equal("http://ides.localhost:5080/scim/v2", await scim.ReadClipboardAsync("http://ides.localhost:5080/scim/v2"));
 
         await scim.CopyTokenAsync();
         var copied = await scim.ReadClipboardAsync();

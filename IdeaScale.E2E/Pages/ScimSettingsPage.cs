@@ -78,4 +78,20 @@ public sealed class ScimSettingsPage(IPage page)
     }
 
     public Task<string> ReadClipboardAsync() => page.EvaluateAsync<string>("() => navigator.clipboard.readText()");
+
+    /// <summary>
+    /// The clipboard once it holds <paramref name="expected"/>, or what it holds after 10 s: a copy icon writes the
+    /// clipboard asynchronously after the click, so an immediate read may still see the previous copy.
+    /// </summary>
+    public async Task<string> ReadClipboardAsync(string expected)
+    {
+        var text = await ReadClipboardAsync();
+        for (var i = 0; i < 100 && text != expected; i++)
+        {
+            await Task.Delay(100);
+            text = await ReadClipboardAsync();
+        }
+
+        return text;
+    }
 }
