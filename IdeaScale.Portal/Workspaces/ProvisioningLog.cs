@@ -230,7 +230,8 @@ public sealed class ProvisioningLog(IDbContextFactory<PortalDbContext> dbFactory
 
     private static IQueryable<ProvisioningLogEntry> Project(IQueryable<ProvisioningEvent> rows) => rows.Select(e => new ProvisioningLogEntry(
         e.Id, e.OccurredAt, e.ActorKind, e.Actor, e.Operation, e.Outcome, e.Method, e.Path, e.ResourceType, e.ResourceId,
-        e.StatusCode, e.DurationMs, e.ClientIp, e.Summary, e.Subject, null, null, null) { RawDetails = e.Details });
+        e.StatusCode, e.DurationMs, e.ClientIp, e.Summary, e.Subject, null, null, null)
+    { RawDetails = e.Details });
 
     private static async Task<Guid> AuthorizeAsync(PortalDbContext db, ClaimsPrincipal user, string slug, CancellationToken ct)
     {

@@ -116,8 +116,15 @@ public sealed class MembersPageTests : IAsyncDisposable
             {
                 db.ProvisioningEvents.Add(new ProvisioningEvent
                 {
-                    WorkspaceId = ws, OccurredAt = DateTime.UtcNow, ActorKind = ActorKind.IdentityProvider, Actor = "Okta",
-                    Operation = ProvisioningOperation.Update, Outcome = EventOutcome.Success, ResourceType = "User", ResourceId = id.ToString(), StatusCode = 200,
+                    WorkspaceId = ws,
+                    OccurredAt = DateTime.UtcNow,
+                    ActorKind = ActorKind.IdentityProvider,
+                    Actor = "Okta",
+                    Operation = ProvisioningOperation.Update,
+                    Outcome = EventOutcome.Success,
+                    ResourceType = "User",
+                    ResourceId = id.ToString(),
+                    StatusCode = 200,
                     Summary = summary,
                 });
             }

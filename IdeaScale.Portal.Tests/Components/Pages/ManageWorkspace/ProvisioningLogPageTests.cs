@@ -140,9 +140,18 @@ public sealed class ProvisioningLogPageTests : IAsyncDisposable
             var ws = await db.Workspaces.Where(w => w.Slug == "ides").Select(w => w.Id).SingleAsync();
             db.ProvisioningEvents.Add(new ProvisioningEvent
             {
-                WorkspaceId = ws, OccurredAt = DateTime.UtcNow, ActorKind = ActorKind.IdentityProvider, Actor = "Microsoft Entra ID",
-                Operation = ProvisioningOperation.Update, Outcome = EventOutcome.Success, Method = "PATCH", Path = "/scim/v2/Users/" + memberId,
-                ResourceType = "User", ResourceId = memberId, StatusCode = 200, Subject = "url.member@ides.example",
+                WorkspaceId = ws,
+                OccurredAt = DateTime.UtcNow,
+                ActorKind = ActorKind.IdentityProvider,
+                Actor = "Microsoft Entra ID",
+                Operation = ProvisioningOperation.Update,
+                Outcome = EventOutcome.Success,
+                Method = "PATCH",
+                Path = "/scim/v2/Users/" + memberId,
+                ResourceType = "User",
+                ResourceId = memberId,
+                StatusCode = 200,
+                Subject = "url.member@ides.example",
                 Summary = "updated user url.member@ides.example: title: A → B",
             });
             return await db.SaveChangesAsync();
