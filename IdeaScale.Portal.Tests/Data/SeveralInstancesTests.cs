@@ -139,7 +139,7 @@ public sealed class SeveralInstancesTests : IAsyncLifetime, IDisposable
         }
 
         var csm = await a.PrincipalAsync(DemoSeeder.CsmEmail);
-        await a.Services.GetRequiredService<ScimAdministration>().SetScimEnabledAsync(csm, "ides", enabled: false);
+        await a.Services.GetRequiredService<ScimAdministration>().SetScimEnabledAsync(csm, "ides", enabled: false, reason: "Contract paused");
 
         using var after = await clientB.GetAsync(Config);
         var body = await ScimAssert.ErrorAsync(after, 403);

@@ -22,7 +22,7 @@ public sealed class CsmScopeTests
         using var factory = new AccessFactory();
         var other = await AddCsmAsync(factory, "other.csm@ideascale.example");
 
-        var refused = await Assert.ThrowsAsync<UnauthorizedAccessException>(() => factory.Get<ScimAdministration>().SetScimEnabledAsync(other, "ides", enabled: false));
+        var refused = await Assert.ThrowsAsync<UnauthorizedAccessException>(() => factory.Get<ScimAdministration>().SetScimEnabledAsync(other, "ides", enabled: false, reason: "Contract paused"));
 
         Assert.Contains("assigned Customer Success Manager", refused.Message, StringComparison.Ordinal);
         Assert.True(await ScimEnabledAsync(factory, "ides"));
@@ -44,7 +44,7 @@ public sealed class CsmScopeTests
         var csm = await factory.PrincipalAsync(DemoSeeder.CsmEmail);
         var lead = await factory.PrincipalAsync(DemoSeeder.LeadEmail);
 
-        await service.SetScimEnabledAsync(csm, "ides", enabled: false);
+        await service.SetScimEnabledAsync(csm, "ides", enabled: false, reason: "Contract paused");
         Assert.False(await ScimEnabledAsync(factory, "ides"));
         await service.SetScimEnabledAsync(lead, "ides", enabled: true);
         Assert.True(await ScimEnabledAsync(factory, "ides"));
@@ -74,7 +74,7 @@ public sealed class CsmScopeTests
 
         await service.AssignCsmAsync(lead, "ides", otherId);
 
-        await service.SetScimEnabledAsync(other, "ides", enabled: false);
+        await service.SetScimEnabledAsync(other, "ides", enabled: false, reason: "Contract paused");
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.SetScimEnabledAsync(csm, "ides", enabled: true));
         Assert.False(await ScimEnabledAsync(factory, "ides"));
         var row = (await service.ListWorkspacesAsync(lead)).Single(w => w.Slug == "ides");

@@ -19,7 +19,7 @@ public sealed class ScimAdministrationTests
         var admin = await factory.PrincipalAsync(DemoSeeder.AdminEmail("ides"));
         var before = await factory.WithDbAsync(db => db.ScimSettings.AsNoTracking().SingleAsync(s => s.Workspace!.Slug == "ides"));
 
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.SetScimEnabledAsync(admin, "ides", enabled: false));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => service.SetScimEnabledAsync(admin, "ides", enabled: false, reason: "Contract paused"));
 
         var after = await factory.WithDbAsync(db => db.ScimSettings.AsNoTracking().SingleAsync(s => s.Workspace!.Slug == "ides"));
         Assert.True(after.Enabled);
@@ -43,8 +43,8 @@ public sealed class ScimAdministrationTests
         factory.Time.Advance(TimeSpan.FromMinutes(5));
         var now = factory.Time.GetUtcNow().UtcDateTime;
 
-        await service.SetScimEnabledAsync(csm, "acme", enabled: false);
-        await service.SetScimEnabledAsync(csm, "acme", enabled: false); // no change, no second audit
+        await service.SetScimEnabledAsync(csm, "acme", enabled: false, reason: "Contract paused");
+        await service.SetScimEnabledAsync(csm, "acme", enabled: false, reason: "Contract paused"); // no change, no second audit
         await service.SetScimEnabledAsync(csm, "acme", enabled: true);
 
         var events = (await factory.EventsAsync()).Where(e => e.Operation is ProvisioningOperation.ScimEnabled or ProvisioningOperation.ScimDisabled).ToList();
@@ -229,7 +229,7 @@ public sealed class ScimAdministrationTests
         var csm = await factory.PrincipalAsync(DemoSeeder.CsmEmail);
         var service = factory.Get<ScimAdministration>();
         Assert.Equal(ScimAvailability.SsoInactive, (await service.GetStatusAsync(csm, "nosso")).Availability);
-        await service.SetScimEnabledAsync(csm, "acme", enabled: false);
+        await service.SetScimEnabledAsync(csm, "acme", enabled: false, reason: "Contract paused");
         var acme = await service.GetStatusAsync(csm, "acme");
         Assert.Equal(ScimAvailability.ScimDisabled, acme.Availability);
         Assert.True(acme.CanToggleScim);

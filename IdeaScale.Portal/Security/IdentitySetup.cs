@@ -52,8 +52,11 @@ public static class IdentitySetup
         services.AddAuthorizationBuilder()
             .AddPolicy(Policies.CustomerSuccess, p => p.RequireAuthenticatedUser().RequireRole(Roles.CustomerSuccess)
                 .AddRequirements(new CsmTwoFactorRequirement()))
-            .AddPolicy(Policies.WorkspaceAdmin, p => p.RequireAuthenticatedUser().AddRequirements(new WorkspaceAdminRequirement()));
+            .AddPolicy(Policies.WorkspaceAdmin, p => p.RequireAuthenticatedUser().AddRequirements(new WorkspaceAdminRequirement()))
+            .AddPolicy(Policies.WorkspaceLogReader, p => p.RequireAuthenticatedUser().AddRequirements(new WorkspaceLogReaderRequirement()));
         services.AddScoped<Microsoft.AspNetCore.Authorization.IAuthorizationHandler, WorkspaceAdminHandler>();
+        services.AddScoped<Microsoft.AspNetCore.Authorization.IAuthorizationHandler, WorkspaceLogReaderHandler>();
+        services.AddScoped<CsmTwoFactorHandler>();
         services.AddScoped<Microsoft.AspNetCore.Authorization.IAuthorizationHandler, CsmTwoFactorHandler>();
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, TwoFactorEnrolmentResultHandler>();
         return builder;
@@ -67,4 +70,7 @@ public static class Policies
 
     /// <summary>Admin of the workspace in the route's {slug} (see <see cref="WorkspaceAdminHandler"/>).</summary>
     public const string WorkspaceAdmin = "WorkspaceAdmin";
+
+    /// <summary>Reads the provisioning log of the route's {slug}: its admins, its assigned CSM or a lead (see <see cref="WorkspaceLogReaderHandler"/>).</summary>
+    public const string WorkspaceLogReader = "WorkspaceLogReader";
 }

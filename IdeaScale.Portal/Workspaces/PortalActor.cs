@@ -30,7 +30,13 @@ internal sealed record PortalActor(string UserId, string Email, string DisplayNa
     /// May switch SCIM for the workspace whose assigned CSM is <paramref name="assignedCsmId"/>: a lead for every
     /// workspace, other CustomerSuccess accounts only for the workspaces assigned to them.
     /// </summary>
-    public bool MayToggleScim(string? assignedCsmId) => IsCustomerSuccessLead || (IsCustomerSuccess && assignedCsmId == UserId);
+    public bool MayToggleScim(string? assignedCsmId) => MayOversee(assignedCsmId);
+
+    /// <summary>
+    /// Customer Success oversight of one workspace (read its provisioning log, switch its SCIM): a lead for every
+    /// workspace, other CustomerSuccess accounts only for the workspaces assigned to them.
+    /// </summary>
+    public bool MayOversee(string? assignedCsmId) => IsCustomerSuccessLead || (IsCustomerSuccess && assignedCsmId == UserId);
 
     public Task<bool> IsAdminOfAsync(PortalDbContext db, Guid workspaceId, CancellationToken ct) =>
         db.WorkspaceAdmins.AnyAsync(a => a.UserId == UserId && a.WorkspaceId == workspaceId, ct);

@@ -3,6 +3,7 @@ using System.Security.Claims;
 
 using IdeaScale.Portal.Scim.Credentials;
 using IdeaScale.Portal.Scim.Credentials.Tokens;
+using IdeaScale.Portal.Scim.Logging;
 using IdeaScale.Portal.Scim.Protocol;
 
 using Microsoft.AspNetCore.DataProtection;
@@ -60,7 +61,8 @@ public sealed record ScimStatus(
     string? CsmName,
     string? CsmEmail,
     bool CanManageToken,
-    bool CanToggleScim)
+    bool CanToggleScim,
+    string? ScimDisabledReason = null)
 {
     public ScimAvailability Availability => !SsoActive ? ScimAvailability.SsoInactive : !ScimEnabled ? ScimAvailability.ScimDisabled : ScimAvailability.Enabled;
 }
@@ -74,7 +76,8 @@ public sealed record IssuedScimToken(string Token, DateTime CreatedAt, DateTime?
 /// </summary>
 public sealed record ScimWorkspaceOverview(
     Guid WorkspaceId, string Slug, string Name, bool SsoActive, bool ScimEnabled, DateTime? LastActivityAt, string? CsmName, string? CsmEmail,
-    string? CsmId = null, bool CanToggleScim = false);
+    string? CsmId = null, bool CanToggleScim = false,
+    DateTime? ScimChangedAt = null, string? ScimChangedBy = null, string? ScimDisabledReason = null);
 
 /// <summary>A customer-success account a lead can assign to a workspace.</summary>
 public sealed record CustomerSuccessManager(string Id, string DisplayName, string Email);
@@ -109,6 +112,7 @@ public sealed class ScimAdministration(
                 ScimEnabled = w.Scim != null && w.Scim.Enabled,
                 ChangedAt = w.Scim != null ? w.Scim.EnabledChangedAt : null,
                 ChangedBy = w.Scim != null ? w.Scim.EnabledChangedBy : null,
+                DisabledReason = w.Scim != null ? w.Scim.DisabledReason : null,
                 CsmName = w.CustomerSuccessManager != null ? w.CustomerSuccessManager.DisplayName : null,
                 CsmEmail = w.CustomerSuccessManager != null ? w.CustomerSuccessManager.Email : null,
                 CsmId = w.CustomerSuccessManagerId,
@@ -154,7 +158,7 @@ public sealed class ScimAdministration(
             lastUse is null ? null : new ScimLastUse(lastUse.LastUsedAt!.Value, lastUse.LastUsedIp, lastUse.LastUsedClient),
             lastSuccess, lastFailure?.LastFailureAt, lastFailure?.LastFailureStatus,
             health, failingSince, ws.CsmName, ws.CsmEmail,
-            CanManageToken: isAdmin, CanToggleScim: actor.MayToggleScim(ws.CsmId));
+            CanManageToken: isAdmin, CanToggleScim: actor.MayToggleScim(ws.CsmId), ScimDisabledReason: ws.ScimEnabled ? null : ws.DisabledReason);
     }
 
     /// <summary>
@@ -226,9 +230,23 @@ public sealed class ScimAdministration(
     /// <see cref="UnauthorizedAccessException"/>, nothing changes, and the refused attempt is audited. Enabling requires active SSO (else <see cref="InvalidOperationException"/>, audited as refused too).
     /// Audited as ScimEnabled/ScimDisabled with the acting account.
     /// Takes effect on the next SCIM request (the change clears the SCIM access cache, see Scim/Credentials/ScimAccessCache.cs).
+    /// Disabling needs a <paramref name="reason"/> (at most <see cref="MaxReasonLength"/> characters, else
+    /// <see cref="ArgumentException"/> and nothing changes): it is stored, shown on the console row, the admin's SCIM page
+    /// and in the log, and explains the IdP's 403s there.
     /// </summary>
-    public async Task SetScimEnabledAsync(ClaimsPrincipal user, string slug, bool enabled, CancellationToken ct = default)
+    public async Task SetScimEnabledAsync(ClaimsPrincipal user, string slug, bool enabled, string? reason = null, CancellationToken ct = default)
     {
+        reason = reason?.Trim();
+        if (!enabled && string.IsNullOrEmpty(reason))
+        {
+            throw new ArgumentException("Give a reason for disabling SCIM: the workspace's admins see it.", nameof(reason));
+        }
+
+        if (reason is { Length: > MaxReasonLength })
+        {
+            throw new ArgumentException($"The reason can be at most {MaxReasonLength} characters.", nameof(reason));
+        }
+
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var actor = await PortalActor.RequireAsync(db, user, ct);
         var ws = await db.Workspaces.Include(w => w.Scim).Include(w => w.Sso).FirstOrDefaultAsync(w => w.Slug == slug, ct);
@@ -241,19 +259,19 @@ public sealed class ScimAdministration(
 
         if (!actor.MayToggleScim(ws.CustomerSuccessManagerId))
         {
-            var reason = actor.IsCustomerSuccess
+            var refusal = actor.IsCustomerSuccess
                 ? "Only the workspace's assigned Customer Success Manager or a Customer Success lead can enable or disable SCIM for it."
                 : "Only Customer Success staff can enable or disable SCIM.";
-            await AuditRefusalAsync(db, actor, ws.Id, operation, reason, now, ct);
-            throw new UnauthorizedAccessException(reason);
+            await AuditRefusalAsync(db, actor, ws.Id, operation, refusal, now, ct);
+            throw new UnauthorizedAccessException(refusal);
         }
 
         if (enabled && ws.Sso is not { Active: true })
         {
             // Nothing of the workspace is modified yet: the SaveChanges of the refusal writes only its audit row.
-            const string reason = "SCIM can only be enabled while the workspace's SSO configuration is active.";
-            await AuditRefusalAsync(db, actor, ws.Id, operation, reason, now, ct);
-            throw new InvalidOperationException(reason);
+            const string refusal = "SCIM can only be enabled while the workspace's SSO configuration is active.";
+            await AuditRefusalAsync(db, actor, ws.Id, operation, refusal, now, ct);
+            throw new InvalidOperationException(refusal);
         }
 
         ws.Scim ??= new ScimSettings { WorkspaceId = ws.Id };
@@ -265,8 +283,11 @@ public sealed class ScimAdministration(
         ws.Scim.Enabled = enabled;
         ws.Scim.EnabledChangedAt = now;
         ws.Scim.EnabledChangedBy = actor.Email;
-        db.ProvisioningEvents.Add(Audit(ws.Id, actor, ActorKind.CustomerSuccess, operation, EventOutcome.Success,
-            enabled ? "SCIM enabled." : "SCIM disabled: provisioning requests are refused until it is enabled again.", now));
+        ws.Scim.DisabledReason = enabled ? null : reason;
+        var audit = Audit(ws.Id, actor, ActorKind.CustomerSuccess, operation, EventOutcome.Success,
+            enabled ? "SCIM enabled." : $"SCIM disabled: {reason}. Provisioning requests are refused until it is enabled again.", now);
+        audit.Details = enabled ? null : new ProvisioningDetails { Reason = reason }.Serialize();
+        db.ProvisioningEvents.Add(audit);
         await db.SaveChangesAsync(ct);
     }
 
@@ -299,7 +320,10 @@ public sealed class ScimAdministration(
                 w.CustomerSuccessManager != null ? w.CustomerSuccessManager.DisplayName : null,
                 w.CustomerSuccessManager != null ? w.CustomerSuccessManager.Email : null,
                 w.CustomerSuccessManagerId,
-                actor.IsCustomerSuccessLead || w.CustomerSuccessManagerId == actor.UserId))
+                actor.IsCustomerSuccessLead || w.CustomerSuccessManagerId == actor.UserId,
+                w.Scim != null ? w.Scim.EnabledChangedAt : null,
+                w.Scim != null ? w.Scim.EnabledChangedBy : null,
+                w.Scim != null && !w.Scim.Enabled ? w.Scim.DisabledReason : null))
             .ToListAsync(ct);
     }
 
@@ -416,6 +440,9 @@ public sealed class ScimAdministration(
         Outcome = outcome,
         Summary = summary,
     };
+
+    /// <summary>The longest reason for disabling SCIM (the column's length).</summary>
+    public const int MaxReasonLength = 500;
 
     internal static UnauthorizedAccessException Denied() => new("You are not allowed to manage SCIM for this workspace.");
 }

@@ -90,7 +90,7 @@ public sealed class AuthorizationCodeTests : IDisposable
         var (access, _) = await ConnectIdesAsync();
         using var oauth = factory.Scim(bearer: access);
         using var secret = factory.Scim(bearer: PortalFactory.IdesToken);
-        await factory.Get<IdeaScale.Portal.Workspaces.ScimAdministration>().SetScimEnabledAsync(await factory.PrincipalAsync(DemoSeeder.CsmEmail), "ides", false);
+        await factory.Get<IdeaScale.Portal.Workspaces.ScimAdministration>().SetScimEnabledAsync(await factory.PrincipalAsync(DemoSeeder.CsmEmail), "ides", false, "Contract paused");
         var a = await ScimAssert.ErrorAsync(await oauth.GetAsync(UsersPath), 403);
         var b = await ScimAssert.ErrorAsync(await secret.GetAsync(UsersPath), 403);
         Assert.Equal(b.GetProperty("detail").GetString(), a.GetProperty("detail").GetString());

@@ -41,7 +41,7 @@ public sealed class ScimGatingTests
         basic.DefaultRequestHeaders.Authorization = AccessFactory.Basic("ides", PortalFactory.IdesToken);
         ScimAssert.Ok(await client.GetAsync(Probe));
 
-        await admin.SetScimEnabledAsync(csm, "ides", enabled: false);
+        await admin.SetScimEnabledAsync(csm, "ides", enabled: false, reason: "Contract paused");
         var body = await ScimAssert.ErrorAsync(await client.GetAsync(Probe), 403);
         Assert.Equal(ScimAuthentication.ScimDisabledDetail, body.GetProperty("detail").GetString());
         Assert.StartsWith("SCIM is disabled for this workspace", body.GetProperty("detail").GetString(), StringComparison.Ordinal);

@@ -186,7 +186,7 @@ public sealed class GroupsApiTests : IClassFixture<ScimFactory>
     }
 
     [Fact]
-    public async Task PatchGroup_MembershipChange_RecordedWithIds()
+    public async Task PatchGroup_MembershipChange_RecordedWithNamesNotIds()
     {
         var a = await client.CreateUserAsync("log.a@ides.example");
         var group = await client.CreateGroupAsync("Logged Group");
@@ -194,7 +194,8 @@ public sealed class GroupsApiTests : IClassFixture<ScimFactory>
         await factory.Services.GetRequiredService<ProvisioningLogWriter>().FlushAsync();
         var events = await factory.WithDbAsync(db => db.ProvisioningEvents.Where(e => e.ResourceId == group).OrderBy(e => e.Id).ToListAsync());
         Assert.Equal([ProvisioningOperation.Create, ProvisioningOperation.MembershipChange], events.Select(e => e.Operation));
-        Assert.Contains(a, events[1].Summary, StringComparison.Ordinal);
+        Assert.Equal("updated group Logged Group: added log.a@ides.example", events[1].Summary);
+        Assert.DoesNotContain(a, events[1].Summary, StringComparison.Ordinal);
     }
 
     private Task<int> MemberCountAsync(string group) => factory.WithDbAsync(db => db.GroupMemberships.CountAsync(m => m.GroupId == Guid.Parse(group)));

@@ -64,7 +64,7 @@ public sealed class ProvisioningRecordingTests
     {
         using var factory = new AccessFactory();
         var csm = await factory.PrincipalAsync(DemoSeeder.CsmEmail);
-        await factory.Get<ScimAdministration>().SetScimEnabledAsync(csm, "ides", enabled: false);
+        await factory.Get<ScimAdministration>().SetScimEnabledAsync(csm, "ides", enabled: false, reason: "Contract paused");
         using var client = factory.Scim(PortalFactory.IdesToken);
         await client.DeleteAsync("scim/v2/Users/abc");
 

@@ -8,6 +8,12 @@ public static class WorkspaceRoutes
     public static string Members(string slug) => Manage(slug) + "/members";
     public static string Groups(string slug) => Manage(slug) + "/groups";
     public static string ProvisioningLog(string slug) => Manage(slug) + "/provisioning-log";
+
+    /// <summary>The Members page with one member's detail panel open.</summary>
+    public static string Member(string slug, Guid memberId) => Members(slug) + "?member=" + memberId.ToString("D");
+
+    /// <summary>The provisioning log showing only the rows about one member or group.</summary>
+    public static string ProvisioningLogOf(string slug, string resourceId) => ProvisioningLog(slug) + "?resource=" + Uri.EscapeDataString(resourceId);
     public static string Sso(string slug) => Manage(slug) + "/security/authentication/sso";
     public static string Scim(string slug) => Sso(slug) + "/scim";
 

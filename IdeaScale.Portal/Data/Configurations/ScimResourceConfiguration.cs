@@ -82,11 +82,15 @@ internal sealed class ProvisioningEventConfiguration : IEntityTypeConfiguration<
         b.Property(e => e.ResourceId).HasMaxLength(64);
         b.Property(e => e.ClientIp).HasMaxLength(64);
         b.Property(e => e.Summary).HasMaxLength(4000);
+        b.Property(e => e.Subject).HasMaxLength(256);
+        b.Property(e => e.Details).HasMaxLength(16000);
         b.HasIndex(e => new { e.WorkspaceId, e.OccurredAt });
         b.HasIndex(e => new { e.WorkspaceId, e.Operation, e.OccurredAt });
+        // One member's or group's own history (the Members detail panel, the log's resource filter) is one range.
+        b.HasIndex(e => new { e.WorkspaceId, e.ResourceId, e.OccurredAt });
         // Retention prunes IdP request rows and audit rows on separate schedules: each delete is one range of this
         // index. It replaces the former index on OccurredAt alone (used only by pruning), so a SCIM request's log
-        // insert still maintains three indexes.
+        // insert maintains four indexes (with the resource history one above).
         b.HasIndex(e => new { e.ActorKind, e.OccurredAt });
     }
 }

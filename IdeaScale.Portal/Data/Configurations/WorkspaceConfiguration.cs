@@ -54,6 +54,7 @@ internal sealed class ScimSettingsConfiguration : IEntityTypeConfiguration<ScimS
     {
         b.GuardsAccess();
         b.HasKey(s => s.WorkspaceId);
+        b.Property(s => s.DisabledReason).HasMaxLength(500);
         b.HasMany(s => s.Credentials).WithOne(c => c.Settings).HasForeignKey(c => c.WorkspaceId).OnDelete(DeleteBehavior.Cascade);
     }
 }

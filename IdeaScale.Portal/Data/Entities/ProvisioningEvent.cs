@@ -78,4 +78,14 @@ public sealed class ProvisioningEvent
 
     /// <summary>Redacted, human-readable summary of what changed.</summary>
     public string? Summary { get; set; }
+
+    /// <summary>What the write touched, named as it was at the time: the user's userName or the group's displayName.</summary>
+    public string? Subject { get; set; }
+
+    /// <summary>
+    /// The structured story of the row, as JSON (Scim/Logging/ProvisioningDetails.cs): attribute changes before → after
+    /// (secrets redacted), memberships added and removed by name, and the recorded facts of a failure (scimType,
+    /// Retry-After, the conflicting attribute). Plain text on both providers.
+    /// </summary>
+    public string? Details { get; set; }
 }

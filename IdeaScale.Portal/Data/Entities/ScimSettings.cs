@@ -10,6 +10,9 @@ public sealed class ScimSettings
     public DateTime? EnabledChangedAt { get; set; }
     public string? EnabledChangedBy { get; set; }
 
+    /// <summary>Why SCIM was last disabled (required when a CSM disables it); cleared when it is enabled again.</summary>
+    public string? DisabledReason { get; set; }
+
     public List<ScimCredential> Credentials { get; set; } = [];
 }
 

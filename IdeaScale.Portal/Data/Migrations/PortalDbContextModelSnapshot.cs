@@ -186,6 +186,10 @@ namespace IdeaScale.Portal.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Details")
+                        .HasMaxLength(16000)
+                        .HasColumnType("TEXT");
+
                     b.Property<int?>("DurationMs")
                         .HasColumnType("INTEGER");
 
@@ -221,6 +225,10 @@ namespace IdeaScale.Portal.Data.Migrations
                     b.Property<int?>("StatusCode")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Subject")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Summary")
                         .HasMaxLength(4000)
                         .HasColumnType("TEXT");
@@ -235,6 +243,8 @@ namespace IdeaScale.Portal.Data.Migrations
                     b.HasIndex("WorkspaceId", "OccurredAt");
 
                     b.HasIndex("WorkspaceId", "Operation", "OccurredAt");
+
+                    b.HasIndex("WorkspaceId", "ResourceId", "OccurredAt");
 
                     b.ToTable("ProvisioningEvents");
                 });
@@ -487,6 +497,10 @@ namespace IdeaScale.Portal.Data.Migrations
             modelBuilder.Entity("IdeaScale.Portal.Data.Entities.ScimSettings", b =>
                 {
                     b.Property<Guid>("WorkspaceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DisabledReason")
+                        .HasMaxLength(500)
                         .HasColumnType("TEXT");
 
                     b.Property<bool>("Enabled")

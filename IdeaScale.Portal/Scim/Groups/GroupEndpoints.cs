@@ -129,6 +129,7 @@ public static class GroupEndpoints
         var body = ScimValues.Canonicalize(await ScimRequest.ReadObjectAsync(context.Request), Type);
         var group = new WorkspaceGroup { WorkspaceId = tenant.WorkspaceId, DisplayName = "" };
         GroupMapper.Write(body, group);
+        log.Touch(Type.Name, null, group.DisplayName, "displayName");
         await CheckUniqueAsync(db, group, ct);
         db.Groups.Add(group);
         var writer = new GroupMembershipWriter(db, time);
@@ -139,7 +140,10 @@ public static class GroupEndpoints
             await transaction.CommitAsync(ct);
         }
 
-        log.Record(ProvisioningOperation.Create, Type.Name, group.Id.ToString(), UserEndpoints.Summary("created", body) + Members(writer));
+        var changes = ResourceDiff.Compare(Type, null, GroupMapper.ToJson(group, null, tenant.BaseUrl));
+        var members = writer.Story();
+        log.Record(ProvisioningOperation.Create, Type.Name, group.Id.ToString(), group.DisplayName,
+            ProvisioningStory.Created("group", group.DisplayName, changes, members), Details(changes, members));
         return await RespondAsync(group, context, reader, tenant, StatusCodes.Status201Created);
     }
 
@@ -147,7 +151,7 @@ public static class GroupEndpoints
     {
         var body = ScimValues.Canonicalize(await ScimRequest.ReadObjectAsync(context.Request), Type);
         return await UpdateAsync(id, context, db, reader, tenant, log, time,
-            (_, _) => ((JsonObject)body.DeepClone(), MemberDeltas(body, MemberDeltaKind.Replace), UserEndpoints.Summary("replaced", body)));
+            (_, _) => ((JsonObject)body.DeepClone(), MemberDeltas(body, MemberDeltaKind.Replace)));
     }
 
     public static async Task<IResult> PatchGroup(string id, HttpContext context, PortalDbContext db, GroupReader reader, ScimTenant tenant, ScimRequestLog log, TimeProvider time)
@@ -157,7 +161,7 @@ public static class GroupEndpoints
         return await UpdateAsync(id, context, db, reader, tenant, log, time, (current, group) =>
         {
             var outcome = engine.Apply(current, group.Id.ToString(), request.Operations);
-            return (current, outcome.MemberDeltas, "patched: " + string.Join(", ", outcome.Changed));
+            return (current, outcome.MemberDeltas);
         });
     }
 
@@ -170,7 +174,7 @@ public static class GroupEndpoints
     /// </summary>
     private static async Task<IResult> UpdateAsync(
         string id, HttpContext context, PortalDbContext db, GroupReader reader, ScimTenant tenant, ScimRequestLog log, TimeProvider time,
-        Func<JsonObject, WorkspaceGroup, (JsonObject Result, IReadOnlyList<MemberDelta> Deltas, string Summary)> change)
+        Func<JsonObject, WorkspaceGroup, (JsonObject Result, IReadOnlyList<MemberDelta> Deltas)> change)
     {
         var ct = context.RequestAborted;
         var groupId = ScimQueries.ParseId(id, Type.Name);
@@ -182,10 +186,12 @@ public static class GroupEndpoints
             var group = await db.Groups.SingleOrDefaultAsync(g => g.WorkspaceId == tenant.WorkspaceId && g.Id == groupId, ct) ?? throw NotFound(id);
             ETags.CheckIfMatch(context.Request, group.Version);
             var current = GroupMapper.ToJson(group, null, tenant.BaseUrl);
-            var (result, deltas, summary) = change(current, group);
+            var before = (JsonObject)current.DeepClone();
+            var (result, deltas) = change(current, group);
             var displayNameBefore = group.DisplayName;
             var normalizedBefore = AuditStampInterceptor.Normalize(displayNameBefore);
             GroupMapper.Write(result, group);
+            log.Touch(Type.Name, group.Id.ToString(), group.DisplayName, "displayName");
             if (AuditStampInterceptor.Normalize(group.DisplayName) != normalizedBefore)
             {
                 // Only a new name can clash (a membership PATCH keeps it).
@@ -225,7 +231,11 @@ public static class GroupEndpoints
                 throw ETags.ConcurrentChange(context.Request);
             }
 
-            log.Record(onlyMembers ? ProvisioningOperation.MembershipChange : ProvisioningOperation.Update, Type.Name, group.Id.ToString(), summary + Members(writer));
+            var changes = ResourceDiff.Compare(Type, before, GroupMapper.ToJson(group, null, tenant.BaseUrl));
+            var members = writer.Story();
+            log.Record(onlyMembers ? ProvisioningOperation.MembershipChange : ProvisioningOperation.Update, Type.Name, group.Id.ToString(), group.DisplayName,
+                ProvisioningStory.Updated(context.Request.Method == HttpMethods.Put ? "replaced" : "updated", "group", group.DisplayName, changes, members),
+                Details(changes, members));
             if (context.Request.Method == HttpMethods.Patch && !AsksForRepresentation(context.Request.Query))
             {
                 return ScimResult.NoContent(ETags.For(group.Version));
@@ -240,9 +250,10 @@ public static class GroupEndpoints
         var ct = context.RequestAborted;
         var groupId = ScimQueries.ParseId(id, Type.Name);
         var ws = tenant.WorkspaceId;
-        var version = await db.Groups.Where(g => g.WorkspaceId == ws && g.Id == groupId).Select(g => (long?)g.Version).SingleOrDefaultAsync(ct)
+        var found = await db.Groups.Where(g => g.WorkspaceId == ws && g.Id == groupId).Select(g => new { g.Version, g.DisplayName }).SingleOrDefaultAsync(ct)
             ?? throw NotFound(id);
-        ETags.CheckIfMatch(context.Request, version);
+        ETags.CheckIfMatch(context.Request, found.Version);
+        log.Touch(Type.Name, id, found.DisplayName);
 
         var now = time.GetUtcNow().UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
@@ -251,11 +262,12 @@ public static class GroupEndpoints
 
         // Its users lose it from their groups.
         await BumpMembersAsync(db, groupId, time, ct);
-        await db.GroupMemberships.Where(gm => gm.WorkspaceId == ws && (gm.GroupId == groupId || gm.MemberId == groupId)).ExecuteDeleteAsync(ct);
+        var memberships = await db.GroupMemberships.Where(gm => gm.WorkspaceId == ws && (gm.GroupId == groupId || gm.MemberId == groupId)).ExecuteDeleteAsync(ct);
         await db.Groups.Where(g => g.WorkspaceId == ws && g.Id == groupId).ExecuteDeleteAsync(ct);
         await transaction.CommitAsync(ct);
 
-        log.Record(ProvisioningOperation.Delete, Type.Name, id, "deleted");
+        log.Record(ProvisioningOperation.Delete, Type.Name, id, found.DisplayName,
+            ProvisioningStory.Deleted("group", found.DisplayName, memberships == 0 ? null : $"{memberships} membership(s) ended"), null);
         return ScimResult.NoContent();
     }
 
@@ -274,7 +286,8 @@ public static class GroupEndpoints
         return kind == MemberDeltaKind.Replace && ids.Count == 0 ? [new MemberDelta(MemberDeltaKind.RemoveAll, [])] : [new MemberDelta(kind, ids)];
     }
 
-    private static string Members(GroupMembershipWriter writer) => writer.Changed ? "; " + writer.Summary() : "";
+    private static ProvisioningDetails Details(IReadOnlyList<AttributeChange> changes, MembershipChange members) =>
+        new() { Changes = changes, Members = members.IsEmpty ? null : members };
 
     /// <summary>
     /// The answer to a write: the group as committed, its members (when returned) streamed from a snapshot read after

@@ -1,4 +1,5 @@
 using IdeaScale.Portal.Scim.Errors;
+using IdeaScale.Portal.Scim.Logging;
 using IdeaScale.Portal.Scim.Patching;
 
 using Microsoft.EntityFrameworkCore;
@@ -18,6 +19,9 @@ namespace IdeaScale.Portal.Scim.Groups;
 public sealed class GroupMembershipWriter(PortalDbContext db, TimeProvider time)
 {
     private readonly Dictionary<Guid, GroupMembership> pending = [];
+    private readonly Dictionary<Guid, string> pendingNames = [];
+    private readonly List<string> removedNames = [];
+    private int removedCount;
 
     public List<string> Added { get; } = [];
     public List<string> Removed { get; } = [];
@@ -44,9 +48,11 @@ public sealed class GroupMembershipWriter(PortalDbContext db, TimeProvider time)
                         Unpend(id);
                     }
 
-                    // Before the DELETE: the listed users that are members (the membership row by its key).
+                    // Before the DELETE: the listed users that are members (the membership row by its key), and the
+                    // names of the first few of them for the log (one query, capped).
                     await BumpAsync(db.Members.Where(m => ids.Contains(m.Id) && db.GroupMemberships.Any(gm => gm.GroupId == group.Id && gm.MemberId == m.Id)), ct);
-                    await db.GroupMemberships.Where(m => m.GroupId == group.Id && ids.Contains(m.MemberId)).ExecuteDeleteAsync(ct);
+                    var listed = db.GroupMemberships.Where(m => m.GroupId == group.Id && ids.Contains(m.MemberId));
+                    await NoteRemovedAsync(listed, ct);
                     Removed.AddRange(ids.Select(i => i.ToString()));
                     break;
                 case MemberDeltaKind.RemoveAll:
@@ -56,7 +62,8 @@ public sealed class GroupMembershipWriter(PortalDbContext db, TimeProvider time)
                     }
 
                     await BumpAsync(UsersOf(db, group.Id), ct);
-                    await db.GroupMemberships.Where(m => m.GroupId == group.Id).ExecuteDeleteAsync(ct);
+                    var all = db.GroupMemberships.Where(m => m.GroupId == group.Id);
+                    await NoteRemovedAsync(all, ct);
                     RemovedAll = true;
                     break;
                 case MemberDeltaKind.Replace:
@@ -72,7 +79,8 @@ public sealed class GroupMembershipWriter(PortalDbContext db, TimeProvider time)
                     var joining = members.Where(m => m is { IsMember: false, Type: GroupMemberType.User } && !pending.ContainsKey(m.Id)).Select(m => m.Id).ToList();
                     var leaving = db.GroupMemberships.Where(gm => gm.GroupId == group.Id && !keep.Contains(gm.MemberId)).Select(gm => gm.MemberId);
                     await BumpAsync(db.Members.Where(m => leaving.Contains(m.Id) || joining.Contains(m.Id)), ct);
-                    await db.GroupMemberships.Where(m => m.GroupId == group.Id && !keep.Contains(m.MemberId)).ExecuteDeleteAsync(ct);
+                    var others = db.GroupMemberships.Where(m => m.GroupId == group.Id && !keep.Contains(m.MemberId));
+                    await NoteRemovedAsync(others, ct);
                     RemovedAll = true;
                     Add(group, members);
                     break;
@@ -84,19 +92,42 @@ public sealed class GroupMembershipWriter(PortalDbContext db, TimeProvider time)
 
     public bool Changed => Added.Count > 0 || Removed.Count > 0 || RemovedAll;
 
-    public string Summary() => string.Join("; ", new[]
+    /// <summary>
+    /// The memberships added and removed, by name (userName of a user, displayName of a group) as they were at the
+    /// write, at most <see cref="ProvisioningStory.MaxNames"/> of each; the rest are counted. The added names came with
+    /// the ids' check, the removed ones from one capped query before each DELETE: no query per member.
+    /// </summary>
+    public MembershipChange Story()
     {
-        RemovedAll ? "members replaced" : null,
-        Added.Count > 0 ? "added " + string.Join(", ", Added) : null,
-        Removed.Count > 0 ? "removed " + string.Join(", ", Removed) : null,
-    }.Where(s => s is not null));
+        var added = Added.Select(i => pendingNames.TryGetValue(Guid.Parse(i), out var n) ? n : i).ToList();
+        var shownAdded = added.Take(ProvisioningStory.MaxNames).ToList();
+        var shownRemoved = removedNames.Take(ProvisioningStory.MaxNames).ToList();
+        return new MembershipChange(shownAdded, added.Count - shownAdded.Count, shownRemoved, Math.Max(0, removedCount - shownRemoved.Count),
+            Replaced: RemovedAll && removedCount > 0);
+    }
+
+    /// <summary>Names the first few of the membership rows about to be deleted, then runs the DELETE and counts them.</summary>
+    private async Task NoteRemovedAsync(IQueryable<GroupMembership> rows, CancellationToken ct)
+    {
+        var room = ProvisioningStory.MaxNames - removedNames.Count;
+        if (room > 0)
+        {
+            removedNames.AddRange(await rows.OrderBy(gm => gm.MemberId)
+                .Select(gm => db.Members.Where(m => m.Id == gm.MemberId).Select(m => m.UserName).FirstOrDefault()
+                    ?? db.Groups.Where(g => g.Id == gm.MemberId).Select(g => g.DisplayName).FirstOrDefault()
+                    ?? "")
+                .Take(room).ToListAsync(ct));
+        }
+
+        removedCount += await rows.ExecuteDeleteAsync(ct);
+    }
 
     /// <summary>Adds the missing rows; returns the users among them (whose representation changes).</summary>
     private List<Guid> Add(WorkspaceGroup group, List<Candidate> members)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var users = new List<Guid>();
-        foreach (var (id, _, type, isMember) in members)
+        foreach (var (id, _, type, isMember, name) in members)
         {
             if (isMember || pending.ContainsKey(id))
             {
@@ -105,6 +136,7 @@ public sealed class GroupMembershipWriter(PortalDbContext db, TimeProvider time)
 
             var row = new GroupMembership { GroupId = group.Id, MemberId = id, MemberType = type, WorkspaceId = group.WorkspaceId, Created = now };
             pending[id] = row;
+            pendingNames[id] = name;
             db.GroupMemberships.Add(row);
             Added.Add(id.ToString());
             if (type == GroupMemberType.User)
@@ -134,12 +166,13 @@ public sealed class GroupMembershipWriter(PortalDbContext db, TimeProvider time)
         if (pending.Remove(id, out var row))
         {
             db.Entry(row).State = EntityState.Detached;
+            pendingNames.Remove(id);
             Added.Remove(id.ToString());
         }
     }
 
-    /// <summary>A listed member id: a user or a group, its workspace, and whether it is in the group already.</summary>
-    private sealed record Candidate(Guid Id, Guid WorkspaceId, GroupMemberType Type, bool IsMember);
+    /// <summary>A listed member id: a user or a group, its workspace, whether it is in the group already, and its name (for the log).</summary>
+    private sealed record Candidate(Guid Id, Guid WorkspaceId, GroupMemberType Type, bool IsMember, string Name);
 
     /// <summary>
     /// One statement for the listed ids: the users and the groups among them, each with its workspace and whether it
@@ -151,10 +184,10 @@ public sealed class GroupMembershipWriter(PortalDbContext db, TimeProvider time)
     private static readonly Func<PortalDbContext, Guid, List<Guid>, IAsyncEnumerable<Candidate>> Candidates =
         EF.CompileAsyncQuery((PortalDbContext db, Guid groupId, List<Guid> ids) =>
             db.Members.Where(m => ids.Contains(m.Id))
-                .Select(m => new { m.Id, m.WorkspaceId, IsUser = true, IsMember = db.GroupMemberships.Any(gm => gm.GroupId == groupId && gm.MemberId == m.Id) })
+                .Select(m => new { m.Id, m.WorkspaceId, IsUser = true, IsMember = db.GroupMemberships.Any(gm => gm.GroupId == groupId && gm.MemberId == m.Id), Name = m.UserName })
                 .Concat(db.Groups.Where(g => ids.Contains(g.Id))
-                    .Select(g => new { g.Id, g.WorkspaceId, IsUser = false, IsMember = db.GroupMemberships.Any(gm => gm.GroupId == groupId && gm.MemberId == g.Id) }))
-                .Select(c => new Candidate(c.Id, c.WorkspaceId, c.IsUser ? GroupMemberType.User : GroupMemberType.Group, c.IsMember)));
+                    .Select(g => new { g.Id, g.WorkspaceId, IsUser = false, IsMember = db.GroupMemberships.Any(gm => gm.GroupId == groupId && gm.MemberId == g.Id), Name = g.DisplayName }))
+                .Select(c => new Candidate(c.Id, c.WorkspaceId, c.IsUser ? GroupMemberType.User : GroupMemberType.Group, c.IsMember, c.Name)));
 
     /// <summary>Checks that every id is a user or group of the group's workspace (and not the group itself).</summary>
     private async Task<List<Candidate>> ResolveAsync(WorkspaceGroup group, IReadOnlyList<string> values, CancellationToken ct)

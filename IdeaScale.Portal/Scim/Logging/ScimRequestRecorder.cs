@@ -112,7 +112,33 @@ public sealed class ScimRequestRecorder(
             DurationMs = (int)elapsed.TotalMilliseconds,
             ClientIp = Truncate(ip, 64),
             Summary = Truncate(log.Summary ?? error?.Detail, 4000),
+            Subject = Truncate(log.Subject, 256),
+            Details = Truncate(Details(context, log, status, error?.ScimType)?.Serialize(), 16000),
         });
+    }
+
+    /// <summary>
+    /// The row's structured story: the handler's changes on success; on failure the facts its explanation is built
+    /// from (the scimType, a 429's Retry-After, the unique value that collided), all known now, none read later.
+    /// </summary>
+    private static ProvisioningDetails? Details(HttpContext context, ScimRequestLog log, int status, string? scimType)
+    {
+        if (status < 400)
+        {
+            return log.Details is { } d ? d with { ConflictAttribute = null, ConflictValue = null } : null;
+        }
+
+        var retryAfter = status == StatusCodes.Status429TooManyRequests
+            && int.TryParse(context.Response.Headers.RetryAfter.ToString(), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            ? seconds : (int?)null;
+        var conflict = status == StatusCodes.Status409Conflict ? log.Details : null;
+        return new ProvisioningDetails
+        {
+            ScimType = scimType,
+            RetryAfterSeconds = retryAfter,
+            ConflictAttribute = conflict?.ConflictAttribute,
+            ConflictValue = Truncate(conflict?.ConflictValue, 256),
+        };
     }
 
     /// <summary>

@@ -125,9 +125,12 @@ public static class UserEndpoints
         var mapper = new UserMapper(db);
         await mapper.WriteAsync(body, member, tenant.WorkspaceId, ct);
         db.Members.Add(member);
+        log.Touch(Type.Name, null, member.UserName, UserNameAttribute.Name);
         // No uniqueness pre-check: the unique index on (workspace, normalized userName) turns a duplicate into 409.
         await ScimQueries.SaveAsync(db, UniquenessDetail(member), ct);
-        log.Record(ProvisioningOperation.Create, Type.Name, member.Id.ToString(), Summary("created", body));
+        var changes = ResourceDiff.Compare(Type, null, Representation(member, tenant)).Concat(ResourceDiff.SecretsIn(Type, body)).ToList();
+        log.Record(ProvisioningOperation.Create, Type.Name, member.Id.ToString(), member.UserName,
+            ProvisioningStory.Created("user", member.UserName, changes), new ProvisioningDetails { Changes = changes });
         // Answered from what was written: a new user is in no group yet.
         return await RespondAsync(member, context, db, tenant, StatusCodes.Status201Created,
             new UserRows(member.Values, member.Addresses, [], mapper.ManagerDisplay));
@@ -136,7 +139,7 @@ public static class UserEndpoints
     public static async Task<IResult> ReplaceUser(string id, HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log)
     {
         var body = ScimValues.Canonicalize(await ScimRequest.ReadObjectAsync(context.Request), Type);
-        return await UpdateAsync(id, context, db, tenant, log, (_, _) => ((JsonObject)body.DeepClone(), Summary("replaced", body)));
+        return await UpdateAsync(id, context, db, tenant, log, (_, _) => (JsonObject)body.DeepClone());
     }
 
     public static async Task<IResult> PatchUser(string id, HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log)
@@ -145,8 +148,8 @@ public static class UserEndpoints
         var engine = new PatchEngine(Type);
         return await UpdateAsync(id, context, db, tenant, log, (current, member) =>
         {
-            var outcome = engine.Apply(current, member.Id.ToString(), request.Operations);
-            return (current, "patched: " + string.Join(", ", outcome.Changed));
+            engine.Apply(current, member.Id.ToString(), request.Operations);
+            return current;
         });
     }
 
@@ -157,7 +160,7 @@ public static class UserEndpoints
     /// </summary>
     private static async Task<IResult> UpdateAsync(
         string id, HttpContext context, PortalDbContext db, ScimTenant tenant, ScimRequestLog log,
-        Func<JsonObject, WorkspaceMember, (JsonObject Result, string Summary)> change)
+        Func<JsonObject, WorkspaceMember, JsonObject> change)
     {
         var ct = context.RequestAborted;
         var memberId = ScimQueries.ParseId(id, Type.Name);
@@ -170,9 +173,12 @@ public static class UserEndpoints
             var member = await UserQueries.ForUpdate(db, tenant.WorkspaceId, memberId, ct) ?? throw NotFound(id);
             ETags.CheckIfMatch(context.Request, member.Version);
             var wasActive = member.Active;
-            var current = UserMapper.ToJson(member, new UserRows(member.Values, member.Addresses, [], null), tenant.BaseUrl);
-            var (result, summary) = change(current, member);
+            var current = Representation(member, tenant);
+            // The story's "before", from what is loaded anyway (PATCH changes current in place).
+            var before = (JsonObject)current.DeepClone();
+            var result = change(current, member);
             await mapper.WriteAsync(result, member, tenant.WorkspaceId, ct);
+            log.Touch(Type.Name, member.Id.ToString(), member.UserName, UserNameAttribute.Name);
             try
             {
                 await ScimQueries.SaveAsync(db, UniquenessDetail(member), ct);
@@ -194,7 +200,15 @@ public static class UserEndpoints
                 (false, true) => ProvisioningOperation.Reactivate,
                 _ => ProvisioningOperation.Update,
             };
-            log.Record(operation, Type.Name, member.Id.ToString(), summary);
+            var changes = ResourceDiff.Compare(Type, before, Representation(member, tenant)).Concat(ResourceDiff.SecretsIn(Type, result)).ToList();
+            var verb = operation switch
+            {
+                ProvisioningOperation.Deactivate => "deactivated",
+                ProvisioningOperation.Reactivate => "reactivated",
+                _ => context.Request.Method == HttpMethods.Put ? "replaced" : "updated",
+            };
+            log.Record(operation, Type.Name, member.Id.ToString(), member.UserName,
+                ProvisioningStory.Updated(verb, "user", member.UserName, changes), new ProvisioningDetails { Changes = changes });
             if (context.Request.Method == HttpMethods.Patch && context.Request.Query.ContainsKey("attributes")
                 && AttributeSelection.Parse(Type, context.Request.Query["attributes"].ToString(), null).RequestsNothing)
             {
@@ -211,9 +225,11 @@ public static class UserEndpoints
         var ct = context.RequestAborted;
         var memberId = ScimQueries.ParseId(id, Type.Name);
         var ws = tenant.WorkspaceId;
-        var version = await db.Members.Where(m => m.WorkspaceId == ws && m.Id == memberId).Select(m => (long?)m.Version).SingleOrDefaultAsync(ct)
+        // The userName comes with the version (one query): the log names the deleted user.
+        var found = await db.Members.Where(m => m.WorkspaceId == ws && m.Id == memberId).Select(m => new { m.Version, m.UserName }).SingleOrDefaultAsync(ct)
             ?? throw NotFound(id);
-        ETags.CheckIfMatch(context.Request, version);
+        ETags.CheckIfMatch(context.Request, found.Version);
+        log.Touch(Type.Name, id, found.UserName);
 
         var now = time.GetUtcNow().UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
@@ -227,7 +243,8 @@ public static class UserEndpoints
         await db.Members.Where(m => m.WorkspaceId == ws && m.Id == memberId).ExecuteDeleteAsync(ct);
         await transaction.CommitAsync(ct);
 
-        log.Record(ProvisioningOperation.Delete, Type.Name, id, $"deleted; removed from {removedFrom} group(s)");
+        log.Record(ProvisioningOperation.Delete, Type.Name, id, found.UserName,
+            ProvisioningStory.Deleted("user", found.UserName, removedFrom == 0 ? null : $"removed from {removedFrom} group(s)"), null);
         return ScimResult.NoContent();
     }
 
@@ -258,7 +275,7 @@ public static class UserEndpoints
 
     private static ScimException NotFound(string id) => ScimException.NotFound($"User '{ScimError.Excerpt(id)}' was not found.");
 
-    /// <summary>Redacted: attribute names only, never values (so never a password).</summary>
-    internal static string Summary(string verb, JsonObject body) =>
-        $"{verb}: " + string.Join(", ", body.Select(p => p.Key).Order(StringComparer.Ordinal));
+    /// <summary>The user as written (values and addresses as tracked, no groups, the manager unresolved): the story's before and after.</summary>
+    private static JsonObject Representation(WorkspaceMember member, ScimTenant tenant) =>
+        UserMapper.ToJson(member, new UserRows(member.Values, member.Addresses, [], null), tenant.BaseUrl);
 }

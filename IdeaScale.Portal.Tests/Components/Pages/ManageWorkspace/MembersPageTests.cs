@@ -4,6 +4,7 @@ using IdeaScale.Portal.Components.Pages.ManageWorkspace;
 using IdeaScale.Portal.Workspaces;
 
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 using MudBlazor;
 
@@ -102,6 +103,45 @@ public sealed class MembersPageTests : IAsyncDisposable
         Assert.Equal("User", Value("meta.resourceType"));
         Assert.EndsWith("/scim/v2/Users/" + Value("id"), Value("meta.location"), StringComparison.Ordinal);
         Assert.Contains("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", cut.Find("[data-testid=member-detail]").TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MemberInTheUrl_OpensThePanelWithItsOwnHistoryAndNoEmptyAttributes()
+    {
+        var (memberId, otherId) = await ctx.WithDbAsync(async db =>
+        {
+            var ws = await db.Workspaces.Where(w => w.Slug == "ides").Select(w => w.Id).SingleAsync();
+            var ids = await db.Members.Where(m => m.WorkspaceId == ws).OrderBy(m => m.UserName).Select(m => m.Id).Take(2).ToListAsync();
+            foreach (var (id, summary) in new[] { (ids[0], "story of the first member"), (ids[1], "story of someone else") })
+            {
+                db.ProvisioningEvents.Add(new ProvisioningEvent
+                {
+                    WorkspaceId = ws,
+                    OccurredAt = DateTime.UtcNow,
+                    ActorKind = ActorKind.IdentityProvider,
+                    Actor = "Okta",
+                    Operation = ProvisioningOperation.Update,
+                    Outcome = EventOutcome.Success,
+                    ResourceType = "User",
+                    ResourceId = id.ToString(),
+                    StatusCode = 200,
+                    Summary = summary,
+                });
+            }
+
+            await db.SaveChangesAsync();
+            return (ids[0], ids[1]);
+        });
+
+        ctx.Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>().NavigateTo($"/workspaces/ides/manage/members?member={memberId}");
+        var cut = ctx.Render<Members>(p => p.Add(x => x.Slug, "ides"));
+
+        // Its own rows only (the demo seed has one of its own too), newest first.
+        cut.WaitForAssertion(() => Assert.Contains("story of the first member", cut.FindAll("[data-testid=member-history-row]")[0].TextContent, StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain("someone else", cut.Find("[data-testid=member-detail]").TextContent, StringComparison.Ordinal);
+        Assert.NotEmpty(cut.FindAll("[data-testid=member-detail] tr[data-path]"));
+        Assert.All(cut.FindAll("[data-testid=member-detail] tr[data-path] td"), td => Assert.False(string.IsNullOrWhiteSpace(td.TextContent)));
+        Assert.NotEqual(memberId, otherId);
     }
 
     public async ValueTask DisposeAsync() => await ctx.DisposeAllAsync();

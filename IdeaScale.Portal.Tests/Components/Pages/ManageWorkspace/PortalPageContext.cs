@@ -25,7 +25,7 @@ public sealed class PortalPageContext : BunitContext
         Services.AddMudServices();
         Services.AddSingleton(App.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>());
         Services.AddSingleton(App.Services.GetRequiredService<MemberDirectory>());
-        Services.AddSingleton(new ProvisioningLog(App.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>()));
+        Services.AddSingleton(App.Services.GetRequiredService<ProvisioningLog>());
 
         // Signed in as the seeded admin of ides (the services re-read the account from the database).
         var adminId = WithDbAsync(db => db.Users.Where(u => u.Email == "admin@ides.example").Select(u => u.Id).SingleAsync()).GetAwaiter().GetResult();

@@ -44,7 +44,7 @@ public sealed class ProvisioningLogExportTests : IClassFixture<ExportFixture>
         Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains("attachment", response.Content.Headers.ContentDisposition?.ToString() ?? "", StringComparison.Ordinal);
         var lines = SplitLines(await response.Content.ReadAsStringAsync());
-        Assert.Equal("OccurredAtUtc,ActorKind,Actor,Operation,Outcome,Method,Path,ResourceType,ResourceId,StatusCode,DurationMs,ClientIp,Summary", lines[0]);
+        Assert.Equal("OccurredAtUtc,ActorKind,Actor,Operation,Outcome,Method,Path,ResourceType,ResourceId,StatusCode,DurationMs,ClientIp,Summary,Subject", lines[0]);
         Assert.Equal(await CountAsync(slug: "ides"), lines.Count - 1);
         Assert.DoesNotContain(lines, l => l.Contains("acme-only-event", StringComparison.Ordinal));
     }

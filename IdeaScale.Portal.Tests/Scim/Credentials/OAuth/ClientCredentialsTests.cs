@@ -173,7 +173,7 @@ public sealed class ClientCredentialsTests : IDisposable
         using var secret = factory.Scim(bearer: PortalFactory.IdesToken);
         var csm = await factory.PrincipalAsync(DemoSeeder.CsmEmail);
 
-        await factory.Get<IdeaScale.Portal.Workspaces.ScimAdministration>().SetScimEnabledAsync(csm, "ides", false);
+        await factory.Get<IdeaScale.Portal.Workspaces.ScimAdministration>().SetScimEnabledAsync(csm, "ides", false, "Contract paused");
         var a = await ScimAssert.ErrorAsync(await oauth.GetAsync(UsersPath), 403);
         var b = await ScimAssert.ErrorAsync(await secret.GetAsync(UsersPath), 403);
         Assert.Equal(b.GetProperty("detail").GetString(), a.GetProperty("detail").GetString());

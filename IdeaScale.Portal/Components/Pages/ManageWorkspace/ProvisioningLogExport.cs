@@ -9,7 +9,7 @@ namespace IdeaScale.Portal.Components.Pages.ManageWorkspace;
 /// <summary>
 /// GET /workspaces/{slug}/manage/provisioning-log/export.csv: the filtered provisioning log as CSV (written by
 /// <see cref="Workspaces.ProvisioningLog.WriteCsvAsync"/>: header row, formula-injection safe cells), streamed from the
-/// database row by row. Anonymous requests are sent to sign-in; an account that is not an admin of this workspace
+/// database row by row. Anonymous requests are sent to sign-in; an account that may not read this workspace's log
 /// gets 404 and learns nothing about the workspace.
 /// </summary>
 public static class ProvisioningLogExport
@@ -22,8 +22,8 @@ public static class ProvisioningLogExport
     private static async Task<IResult> ExportAsync(
         string slug, HttpContext http, IAuthorizationService authorization, Workspaces.ProvisioningLog log, TimeProvider time)
     {
-        // The WorkspaceAdmin policy, evaluated on the server against this route's slug, before anything is written.
-        if (!(await authorization.AuthorizeAsync(http.User, slug, Policies.WorkspaceAdmin)).Succeeded)
+        // The WorkspaceLogReader policy (admins, the assigned CSM, leads), evaluated on the server against this route's slug, before anything is written.
+        if (!(await authorization.AuthorizeAsync(http.User, slug, Policies.WorkspaceLogReader)).Succeeded)
         {
             return TypedResults.NotFound();
         }

@@ -211,6 +211,11 @@ namespace IdeaScale.Portal.Data.Migrations.PostgreSql
                         .HasColumnType("character varying(64)")
                         .UseCollation("C");
 
+                    b.Property<string>("Details")
+                        .HasMaxLength(16000)
+                        .HasColumnType("character varying(16000)")
+                        .UseCollation("C");
+
                     b.Property<int?>("DurationMs")
                         .HasColumnType("integer");
 
@@ -250,6 +255,11 @@ namespace IdeaScale.Portal.Data.Migrations.PostgreSql
                     b.Property<int?>("StatusCode")
                         .HasColumnType("integer");
 
+                    b.Property<string>("Subject")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .UseCollation("C");
+
                     b.Property<string>("Summary")
                         .HasMaxLength(4000)
                         .HasColumnType("character varying(4000)")
@@ -265,6 +275,8 @@ namespace IdeaScale.Portal.Data.Migrations.PostgreSql
                     b.HasIndex("WorkspaceId", "OccurredAt");
 
                     b.HasIndex("WorkspaceId", "Operation", "OccurredAt");
+
+                    b.HasIndex("WorkspaceId", "ResourceId", "OccurredAt");
 
                     b.ToTable("ProvisioningEvents");
                 });
@@ -542,6 +554,11 @@ namespace IdeaScale.Portal.Data.Migrations.PostgreSql
                 {
                     b.Property<Guid>("WorkspaceId")
                         .HasColumnType("uuid");
+
+                    b.Property<string>("DisabledReason")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .UseCollation("C");
 
                     b.Property<bool>("Enabled")
                         .HasColumnType("boolean");
