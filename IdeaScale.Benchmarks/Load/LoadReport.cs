@@ -114,8 +114,8 @@ internal sealed class LoadReport(LoadBenchmark.LoadSettings settings)
                     app.Result is { } e ? $"{e.Errors} of {e.Requests:N0}" : app.Failure ?? "");
             }
 
-            var small = scenarios.FirstOrDefault(s => s.Size == size && s.Scenario.Key == "patch10").App.Result;
-            var large = scenarios.FirstOrDefault(s => s.Size == size && s.Scenario.Key == "patch10k").App.Result;
+            var small = scenarios.FirstOrDefault(s => s.Size == size && s.Scenario.Key == "patch10").App?.Result;
+            var large = scenarios.FirstOrDefault(s => s.Size == size && s.Scenario.Key == "patch10k").App?.Result;
             if (small is not null && large is not null)
             {
                 var sizeRatio = large.RequestsPerSecond / small.RequestsPerSecond;
