@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The SCIM load benchmark (issue 6), from a clean clone on a fresh machine, in one command:
-#   ./bench.sh [--provider sqlite|postgresql] [--sizes 10000,100000] [--duration 4] [--first-warmup 6] [--warmup 2]
-#              [--connections 8] [--provision-seconds 45]
+#   ./bench.sh [--provider sqlite|postgresql] [--sizes 10000,100000] [--scale-users 1000000] [--duration 4] [--first-warmup 6] [--warmup 2]
+#              [--connections 8] [--provision-seconds 45] [--port 5301]
 # --provider postgresql (default sqlite) installs Debian postgresql when missing, starts a throwaway cluster on a
 # free loopback port in a temporary folder (pinned to the server core like the servers; stopped and removed on
 # exit) and runs the app and a plain Kestrel + Npgsql reference on it, each in its own database.
 # Installs wrk (Debian package) when missing, publishes the app in Release, builds IdeaScale.Benchmarks, then
 # `IdeaScale.Benchmarks load` starts the app and the reference server pinned to core 0 and wrk pinned to core 1,
-# runs every scenario at 10,000 and 100,000 users, stops everything and writes
+# runs every scenario at 10,000 and 100,000 users, then the scale phase at 1,000,000, stops everything and writes
 # IdeaScale.Benchmarks/results/<date>.md (also printed). See README.md, section "Performance".
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -16,6 +16,8 @@ internal sealed class LoadReport(LoadBenchmark.LoadSettings settings)
         ["id"] = 0.6,
         ["page"] = 0.8,
         ["patch10k"] = 0.5,
+        ["create"] = 0.4,
+        ["user-patch"] = 0.4,
     };
 
     private readonly List<(int Size, int Clients, long Users, WrkResult Result, int Locked)> provisioning = [];
@@ -23,6 +25,7 @@ internal sealed class LoadReport(LoadBenchmark.LoadSettings settings)
     private readonly List<(int Size, Scenario Scenario, RunOutcome On, RunOutcome Off)> overheads = [];
     private readonly List<string> notes = [];
     private readonly List<(string Target, bool? Met, string Detail)> verdicts = [];
+    private readonly List<(int Size, long AppKib, long ReferenceKib)> sizeMemory = [];
     private long appPeakKib, referencePeakKib, offPeakKib;
     private int lockedTotal;
 
@@ -37,6 +40,9 @@ internal sealed class LoadReport(LoadBenchmark.LoadSettings settings)
     public void AddOverhead(int size, Scenario scenario, RunOutcome on, RunOutcome off) => overheads.Add((size, scenario, on, off));
 
     public void SetMemory(long appKib, long referenceKib) => (appPeakKib, referencePeakKib) = (appKib, referenceKib);
+
+    /// <summary>Both servers' peak RSS so far, after the scenarios of a size (VmHWM only grows: the peak up to that size).</summary>
+    public void SetSizeMemory(int size, long appKib, long referenceKib) => sizeMemory.Add((size, appKib, referenceKib));
 
     public void SetOffMemory(long kib) => offPeakKib = Math.Max(offPeakKib, kib);
 
@@ -81,7 +87,7 @@ internal sealed class LoadReport(LoadBenchmark.LoadSettings settings)
             md.AppendLine(Inv, $"| up to {p.Size:N0} | {p.Clients} | {p.Users:N0} | {r.RequestsPerSecond:N0} | {r.P50Ms:0.0} | {r.P99Ms:0.0} | {r.Errors} | {p.Locked} | {r.ServerCpuPercent:0}% | {r.ClientCpuPercent:0}% |");
             if (p.Clients > 1)
             {
-                Verdict($"Provisioning with {p.Clients} clients ≥ 1,000 users/s (up to {p.Size:N0})", r.RequestsPerSecond >= 1000, $"{r.RequestsPerSecond:N0} users/s");
+                Verdict($"Provisioning with {p.Clients} clients ≥ 1,500 users/s (up to {p.Size:N0})", r.RequestsPerSecond >= 1500, $"{r.RequestsPerSecond:N0} users/s");
             }
         }
 
@@ -108,8 +114,8 @@ internal sealed class LoadReport(LoadBenchmark.LoadSettings settings)
                     app.Result is { } e ? $"{e.Errors} of {e.Requests:N0}" : app.Failure ?? "");
             }
 
-            var small = scenarios.FirstOrDefault(s => s.Size == size && s.Scenario.Key == "patch10").App.Result;
-            var large = scenarios.FirstOrDefault(s => s.Size == size && s.Scenario.Key == "patch10k").App.Result;
+            var small = scenarios.FirstOrDefault(s => s.Size == size && s.Scenario.Key == "patch10").App?.Result;
+            var large = scenarios.FirstOrDefault(s => s.Size == size && s.Scenario.Key == "patch10k").App?.Result;
             if (small is not null && large is not null)
             {
                 var sizeRatio = large.RequestsPerSecond / small.RequestsPerSecond;
@@ -121,12 +127,17 @@ internal sealed class LoadReport(LoadBenchmark.LoadSettings settings)
             md.AppendLine();
         }
 
+        if (settings.ScaleUsers > 0 && settings.Sizes.Count > 0)
+        {
+            WriteScale(md, settings.Sizes[0], settings.ScaleUsers);
+        }
+
         md.AppendLine("## Memory");
         md.AppendLine();
         var memoryRatio = referencePeakKib > 0 ? appPeakKib / (double)referencePeakKib : (double?)null;
         md.AppendLine("| Process | Peak RSS (VmHWM) |");
         md.AppendLine("|---|--:|");
-        md.AppendLine(Inv, $"| App (whole run, up to {settings.Sizes.Max():N0} users) | {appPeakKib / 1024.0:N0} MiB |");
+        md.AppendLine(Inv, $"| App (whole run, up to {Math.Max(settings.Sizes.Max(), settings.ScaleUsers):N0} users) | {appPeakKib / 1024.0:N0} MiB |");
         md.AppendLine(Inv, $"| Reference (whole run) | {referencePeakKib / 1024.0:N0} MiB |");
         if (offPeakKib > 0)
         {
@@ -173,6 +184,47 @@ internal sealed class LoadReport(LoadBenchmark.LoadSettings settings)
         }
 
         return md.ToString();
+    }
+
+    /// <summary>
+    /// Issue 14 part 5: each scale scenario's rate at <paramref name="scale"/> users against the same scenario at
+    /// <paramref name="small"/> users (the one-member PATCH: 100,000-member group against the 10,000-member one), and
+    /// the peak RSS of both servers per size.
+    /// </summary>
+    private void WriteScale(StringBuilder md, int small, int scale)
+    {
+        md.AppendLine(Inv, $"## Cost as the directory grows: {small:N0} → {scale:N0} users");
+        md.AppendLine();
+        md.AppendLine(Inv, $"| Scenario | App req/s at {small:N0} | App req/s at {scale:N0} | Ratio (target ≥ 0.8×) | CPU µs per request app ({small:N0} / {scale:N0}) | Reference req/s ({small:N0} / {scale:N0}) | Ratio to reference at {scale:N0} |");
+        md.AppendLine("|---|--:|--:|--:|--:|--:|--:|");
+        foreach (var (smallKey, scaleKey) in new[] { ("filter", "filter"), ("id", "id"), ("patch10k", "patch100k"), ("cursor", "cursor") })
+        {
+            var before = scenarios.FirstOrDefault(s => s.Size == small && s.Scenario.Key == smallKey);
+            var after = scenarios.FirstOrDefault(s => s.Size == scale && s.Scenario.Key == scaleKey);
+            if (after.Scenario is null || before.Scenario is null)
+            {
+                continue;
+            }
+
+            var ratio = Ratio(after.App.Result, before.App.Result);
+            md.AppendLine(Inv, $"| {Escape(after.Scenario.Title)} | {Rps(before.App)} | {Rps(after.App)} | {Format(ratio)} | {CpuPerRequest(before.App)} / {CpuPerRequest(after.App)} | {Rps(before.Reference)} / {Rps(after.Reference)} | {Format(Ratio(after.App.Result, after.Reference.Result))} |");
+            Verdict($"{after.Scenario.Title} at {scale:N0} users ≥ 0.8× the same at {small:N0}", ratio is { } r ? r >= 0.8 : null, Format(ratio));
+        }
+
+        md.AppendLine();
+        md.AppendLine("| Peak RSS up to | App | Reference | App / reference |");
+        md.AppendLine("|--:|--:|--:|--:|");
+        foreach (var (size, appKib, refKib) in sizeMemory)
+        {
+            md.AppendLine(Inv, $"| {size:N0} users | {appKib / 1024.0:N0} MiB | {refKib / 1024.0:N0} MiB | {Format(refKib > 0 ? appKib / (double)refKib : null)} |");
+        }
+
+        if (sizeMemory.LastOrDefault() is { Size: var last, AppKib: var a, ReferenceKib: var b } && last == scale && b > 0)
+        {
+            Verdict($"Peak RSS at {scale:N0} users < 2.5× reference", a / (double)b < 2.5, Format(a / (double)b));
+        }
+
+        md.AppendLine();
     }
 
     private void Verdict(string target, bool? met, string detail) => verdicts.Add((target, met, detail));

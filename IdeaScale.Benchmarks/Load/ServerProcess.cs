@@ -27,6 +27,9 @@ internal sealed class ServerProcess : IAsyncDisposable
     public Uri BaseUri { get; }
     public int Id => process.Id;
 
+    /// <summary>How long a server may take to answer its health check (a first start migrates; a shared machine is slow).</summary>
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(300);
+
     /// <summary>Starts <paramref name="command"/> on core <paramref name="core"/> and waits until <paramref name="healthPath"/> answers 200.</summary>
     public static async Task<ServerProcess> StartAsync(
         string name, int core, string command, IEnumerable<string> arguments, string workingDirectory,
@@ -63,7 +66,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         await File.WriteAllTextAsync(Path.ChangeExtension(logPath, ".pid"), process.Id.ToString(CultureInfo.InvariantCulture));
 
         var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(90))
+        while (deadline.Elapsed < StartTimeout)
         {
             if (process.HasExited)
             {
@@ -89,7 +92,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
 
         await server.DisposeAsync();
-        throw new TimeoutException($"{name} did not become healthy within 90 s; see {logPath}.");
+        throw new TimeoutException($"{name} did not become healthy within {StartTimeout.TotalSeconds:0} s; see {logPath}.");
     }
 
     /// <summary>Peak resident set size so far (VmHWM), in KiB.</summary>

@@ -46,6 +46,8 @@ internal static class ReferenceServer
             : Results.Text(ReferenceHandlers.ErrorBody(401, "Authentication is required."), ReferenceHandlers.ScimJson, Encoding.UTF8, 401));
         scim.MapGet("/Users", handlers.ListUsersAsync);
         scim.MapGet("/Users/{id}", handlers.GetUserAsync);
+        scim.MapPost("/Users", handlers.CreateUserAsync);
+        scim.MapPut("/Users/{id}", handlers.ReplaceUserAsync);
         scim.MapPatch("/Users/{id}", handlers.PatchUserAsync);
         scim.MapGet("/Groups/{id}", handlers.GetGroupAsync);
         scim.MapPatch("/Groups/{id}", handlers.PatchGroupAsync);
@@ -73,6 +75,7 @@ internal sealed class ReferenceHandlers(ReferenceDatabase database, string baseU
         ["active"] = "active",
         ["displayName"] = "display_name",
         ["title"] = "title",
+        ["emails[type eq \"work\"].value"] = "email",
         ["name.formatted"] = "name_formatted",
         ["name.givenName"] = "given_name",
         ["name.familyName"] = "family_name",
@@ -116,6 +119,26 @@ internal sealed class ReferenceHandlers(ReferenceDatabase database, string baseU
             command.AddParameter("@n", userName.ToUpperInvariant());
             await using var reader = await command.ExecuteReaderAsync(context.RequestAborted);
             await WriteListAsync(context, total: null, startIndex: 1, reader);
+            return;
+        }
+
+        if (query.TryGetValue("cursor", out var cursor))
+        {
+            // Keyset paging on the table's own order: the cursor is the last row's position.
+            var size = Math.Clamp(IntOr(query["count"], 100), 1, 100);
+            long cursorTotal;
+            await using (var countCommand = connection.CreateCommand())
+            {
+                countCommand.CommandText = "SELECT count(*) FROM users";
+                cursorTotal = (long)(await countCommand.ExecuteScalarAsync(context.RequestAborted))!;
+            }
+
+            await using var seek = connection.CreateCommand();
+            seek.CommandText = $"SELECT {UserColumns}, {database.PageOrder} FROM users WHERE {database.PageOrder} > @after ORDER BY {database.PageOrder} LIMIT @count";
+            seek.AddParameter("@after", long.TryParse(cursor.ToString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var after) ? after : 0L);
+            seek.AddParameter("@count", size + 1);
+            await using var seekReader = await seek.ExecuteReaderAsync(context.RequestAborted);
+            await WriteListAsync(context, cursorTotal, null, seekReader, size);
             return;
         }
 
@@ -201,6 +224,94 @@ internal sealed class ReferenceHandlers(ReferenceDatabase database, string baseU
         command.AddParameter("@id", id);
         await using var reader = await command.ExecuteReaderAsync(context.RequestAborted);
         await WriteSingleUserAsync(context, reader);
+    }
+
+    /// <summary>POST /Users: the body's stored attributes in one INSERT ... RETURNING; a taken userName is 409 uniqueness.</summary>
+    public async Task CreateUserAsync(HttpContext context)
+    {
+        using var body = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+        var values = StoredValues(body.RootElement);
+        if (values["user_name"] is not string)
+        {
+            await ErrorAsync(context, 400, "userName is required.");
+            return;
+        }
+
+        await using var connection = await database.OpenAsync(context.RequestAborted);
+        await using var command = connection.CreateCommand();
+        var now = Now();
+        command.CommandText = $"INSERT INTO users (id, {string.Join(", ", values.Keys)}, created, last_modified, version) VALUES (@id, "
+            + string.Join(", ", values.Keys.Select(k => "@" + k)) + $", @now, @now, 1) ON CONFLICT DO NOTHING RETURNING {UserColumns}";
+        command.AddParameter("@id", Guid.NewGuid().ToString());
+        foreach (var (column, value) in values)
+        {
+            command.AddParameter("@" + column, value ?? DBNull.Value);
+        }
+
+        command.AddParameter("@now", now);
+        await using var reader = await command.ExecuteReaderAsync(context.RequestAborted);
+        if (!reader.HasRows)
+        {
+            await ErrorAsync(context, 409, "A user with this userName already exists.");
+            return;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status201Created;
+        await WriteSingleUserAsync(context, reader);
+    }
+
+    /// <summary>PUT /Users/{id}: every stored attribute from the body (absent ones unassigned) in one UPDATE ... RETURNING.</summary>
+    public async Task ReplaceUserAsync(HttpContext context)
+    {
+        var id = ((string)context.Request.RouteValues["id"]!).ToLowerInvariant();
+        using var body = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+        var values = StoredValues(body.RootElement);
+        await using var connection = await database.OpenAsync(context.RequestAborted);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE users SET " + string.Join(", ", values.Keys.Select(k => $"{k} = @{k}"))
+            + $", version = version + 1, last_modified = @now WHERE id = @id RETURNING {UserColumns}";
+        foreach (var (column, value) in values)
+        {
+            command.AddParameter("@" + column, value ?? DBNull.Value);
+        }
+
+        command.AddParameter("@now", Now());
+        command.AddParameter("@id", id);
+        await using var reader = await command.ExecuteReaderAsync(context.RequestAborted);
+        await WriteSingleUserAsync(context, reader);
+    }
+
+    /// <summary>The reference's columns from a full user body (POST/PUT); what the body lacks is null.</summary>
+    private static Dictionary<string, object?> StoredValues(JsonElement user)
+    {
+        static string? Text(JsonElement e, string name) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        var name = user.TryGetProperty("name", out var n) ? n : default;
+        var enterprise = user.TryGetProperty(EnterpriseSchema, out var x) ? x : default;
+        string? email = null;
+        if (user.TryGetProperty("emails", out var emails) && emails.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var e in emails.EnumerateArray())
+            {
+                email ??= Text(e, "value");
+            }
+        }
+
+        var userName = Text(user, "userName");
+        return new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["user_name"] = userName,
+            ["user_name_norm"] = userName?.ToUpperInvariant(),
+            ["external_id"] = Text(user, "externalId"),
+            ["active"] = user.TryGetProperty("active", out var a) && a.ValueKind == JsonValueKind.False ? 0 : 1,
+            ["name_formatted"] = Text(name, "formatted"),
+            ["given_name"] = Text(name, "givenName"),
+            ["family_name"] = Text(name, "familyName"),
+            ["display_name"] = Text(user, "displayName"),
+            ["title"] = Text(user, "title"),
+            ["email"] = email,
+            ["employee_number"] = Text(enterprise, "employeeNumber"),
+            ["department"] = Text(enterprise, "department"),
+        };
     }
 
     public async Task GetGroupAsync(HttpContext context)
@@ -381,17 +492,34 @@ internal sealed class ReferenceHandlers(ReferenceDatabase database, string baseU
         await w.FlushAsync(context.RequestAborted);
     }
 
-    private async Task WriteListAsync(HttpContext context, long? total, int startIndex, DbDataReader reader)
+    /// <summary>
+    /// A ListResponse. Index paging: <paramref name="startIndex"/>. Cursor paging (null startIndex): the reader has
+    /// up to <paramref name="cursorPageSize"/> + 1 rows, its last column the position; nextCursor when the extra row came.
+    /// </summary>
+    private async Task WriteListAsync(HttpContext context, long? total, int? startIndex, DbDataReader reader, int cursorPageSize = 0)
     {
         // The resources are written first into a buffer so totalResults/itemsPerPage can precede them.
         var resources = new System.Buffers.ArrayBufferWriter<byte>(4096);
         var count = 0;
+        string? nextCursor = null;
         await using (var rw = new Utf8JsonWriter(resources, WriterOptions))
         {
             rw.WriteStartArray();
+            long position = 0;
             while (await reader.ReadAsync(context.RequestAborted))
             {
+                if (startIndex is null && count == cursorPageSize)
+                {
+                    nextCursor = position.ToString(CultureInfo.InvariantCulture);
+                    break;
+                }
+
                 WriteUser(rw, reader);
+                if (startIndex is null)
+                {
+                    position = Convert.ToInt64(reader.GetValue(reader.FieldCount - 1), CultureInfo.InvariantCulture);
+                }
+
                 count++;
             }
 
@@ -405,8 +533,17 @@ internal sealed class ReferenceHandlers(ReferenceDatabase database, string baseU
         w.WriteStringValue(ListSchema);
         w.WriteEndArray();
         w.WriteNumber("totalResults", total ?? count);
-        w.WriteNumber("startIndex", startIndex);
+        if (startIndex is { } index)
+        {
+            w.WriteNumber("startIndex", index);
+        }
+
         w.WriteNumber("itemsPerPage", count);
+        if (nextCursor is not null)
+        {
+            w.WriteString("nextCursor", nextCursor);
+        }
+
         w.WritePropertyName("Resources");
         w.WriteRawValue(resources.WrittenSpan, skipInputValidation: true);
         w.WriteEndObject();

@@ -1,6 +1,7 @@
 -- wrk script for the provisioning scenario of the SCIM load benchmark (IdeaScale.Benchmarks, ./bench.sh):
 --   wrk -t1 -c<clients> -d900s --latency -s create.lua http://127.0.0.1:PORT -- <first number> <count>
--- POSTs Entra-shaped users bench.user.<n>@bench.example, n = first number, first number + 1, ..., and ends the
+-- POSTs users with Entra's full create body (core + enterprise schemas, emails, addresses, phoneNumbers, roles: [],
+-- read-only meta) as bench.user.<n>@bench.example, n = first number, first number + 1, ..., and ends the
 -- run as soon as <count> responses arrived: no request is sent after that (delay() parks the connections; the
 -- up to <clients> - 1 requests in flight still complete on the server), and the process signals itself SIGINT, which wrk handles like Ctrl-C (threads stop, results
 -- are reported over the time actually taken). The bearer token comes from BENCH_TOKEN.
@@ -28,9 +29,13 @@ function request()
       '"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],"externalId":"ext-%d",' ..
       '"userName":"bench.user.%d@bench.example","active":true,"displayName":"Bench User%d",' ..
       '"name":{"formatted":"Bench User%d","givenName":"Bench","familyName":"User%d"},' ..
-      '"emails":[{"primary":true,"type":"work","value":"bench.user.%d@bench.example"}],"title":"Engineer",' ..
+      '"emails":[{"primary":true,"type":"work","value":"bench.user.%d@bench.example"}],' ..
+      '"addresses":[{"type":"work","formatted":"1 Main St, Springfield","streetAddress":"1 Main St","locality":"Springfield",' ..
+      '"region":"IL","postalCode":"62701","country":"US","primary":true}],' ..
+      '"phoneNumbers":[{"type":"work","value":"+1 555 %07d"},{"type":"mobile","value":"+1 556 %07d"}],' ..
+      '"title":"Engineer","preferredLanguage":"en-US",' ..
       '"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"%d","department":"R&D"},' ..
-      '"meta":{"resourceType":"User"},"roles":[]}', n, n, n, n, n, n, n)
+      '"meta":{"resourceType":"User"},"roles":[]}', n, n, n, n, n, n, n % 10000000, n % 10000000, n)
    return wrk.format("POST", "/scim/v2/Users", headers, body)
 end
 

@@ -17,12 +17,22 @@
 --                           second op trails the first by LAG users, more than the 8 requests in flight.
 --                           Entra's default-mode body, no query string (as IdPs send it); answered 204.
 --   group-get <group id>    GET /scim/v2/Groups/<id>?excludedAttributes=members
---   mixed                   Entra-like sync: lookup by userName, then PATCH of that user (a changed title)
+--   mixed                   Entra-like sync: lookup by userName, then PATCH of that user in Entra's default form
+--                           (capitalised ops, one per attribute: Replace title, Add on the work email's value (replaces it), Replace active as the
+--                           string: one PATCH in four sends "False" (disable), the others "True")
+--   cursor                  RFC 9865 cursor walk: GET /scim/v2/Users?cursor=<the last nextCursor received>&count=100,
+--                           from the first page (empty cursor) on; after the last page it starts again
+--   user-patch              PATCH /scim/v2/Users/<id> in Entra's default form (as in mixed), a different user each time
+--   okta-sync               Okta-like sync: lookup by userName with Okta's startIndex=1&count=100, then PUT of the
+--                           full user as Okta sends it (name.middleName changed, locale, groups: [], no enterprise)
+--   okta-import <total>     Okta's import walk: GET /Users?startIndex=1,101,201,...&count=100 in order (run with one
+--                           connection, as Okta imports; wraps around after the last page)
 
 local LAG = 16
 local base = "/scim/v2"
 local scenario, users, option1, option2
 local cursor, issued, first, second = 0, 0, 0, 0
+local next_cursor = ""
 local headers = {
    ["Authorization"] = "Bearer " .. (os.getenv("BENCH_TOKEN") or ""),
    ["Accept"] = "application/scim+json",
@@ -31,6 +41,12 @@ local json_headers = {
    ["Authorization"] = headers["Authorization"],
    ["Accept"] = "application/scim+json",
    ["Content-Type"] = "application/scim+json",
+}
+
+local okta_headers = {
+   ["Authorization"] = headers["Authorization"],
+   ["Accept"] = "application/scim+json",
+   ["Content-Type"] = "application/json",
 }
 
 local function load_users(path)
@@ -51,6 +67,24 @@ local function random_user() return users[math.random(#users)] end
 
 local function filter_path(user)
    return base .. "/Users?filter=" .. urlencode('userName eq "' .. user.name .. '"')
+end
+
+-- Entra's default-mode user PATCH: capitalised op names, one op per attribute, booleans as strings.
+local function entra_user_patch(n, user)
+   local active = (n % 4 == 0) and "False" or "True"
+   return '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[' ..
+      '{"op":"Replace","path":"title","value":"Engineer ' .. n .. '"},' ..
+      '{"op":"Add","path":"emails[type eq \\"work\\"].value","value":"' .. user.name .. '"},' ..
+      '{"op":"Replace","path":"active","value":"' .. active .. '"}]}'
+end
+
+-- Okta's PUT: the full user as Okta holds it (core schema only), read-only id included.
+local function okta_put(n, user)
+   local number = user.name:match("(%d+)") or "0"
+   return '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"' .. user.id .. '",' ..
+      '"userName":"' .. user.name .. '","name":{"givenName":"Bench","middleName":"M' .. n .. '","familyName":"User' .. number .. '"},' ..
+      '"emails":[{"primary":true,"value":"' .. user.name .. '","type":"work"}],"displayName":"Bench User' .. number .. '",' ..
+      '"locale":"en-US","externalId":"ext-' .. number .. '","groups":[],"active":true}'
 end
 
 local function member_patch(op, user)
@@ -97,11 +131,31 @@ function request()
       if issued % 2 == 1 then
          return wrk.format("GET", filter_path(user), headers)
       end
-      local body = '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[' ..
-         '{"op":"Replace","path":"title","value":"Engineer ' .. issued .. '"}]}'
-      return wrk.format("PATCH", base .. "/Users/" .. user.id, json_headers, body)
+      return wrk.format("PATCH", base .. "/Users/" .. user.id, json_headers, entra_user_patch(math.floor(issued / 2), user))
+   elseif scenario == "cursor" then
+      return wrk.format("GET", base .. "/Users?count=100&cursor=" .. urlencode(next_cursor), headers)
+   elseif scenario == "user-patch" then
+      local user = users[(cursor + issued) % #users + 1]
+      return wrk.format("PATCH", base .. "/Users/" .. user.id, json_headers, entra_user_patch(issued, user))
+   elseif scenario == "okta-sync" then
+      -- Okta sends application/json bodies and its lookups with startIndex and count.
+      local user = users[(cursor + math.floor((issued - 1) / 2)) % #users + 1]
+      if issued % 2 == 1 then
+         return wrk.format("GET", filter_path(user) .. "&startIndex=1&count=100", headers)
+      end
+      return wrk.format("PUT", base .. "/Users/" .. user.id, okta_headers, okta_put(issued, user))
+   elseif scenario == "okta-import" then
+      local total = tonumber(option1) or #users
+      local pages = math.max(1, math.ceil(total / 100))
+      return wrk.format("GET", base .. "/Users?startIndex=" .. (((issued - 1) % pages) * 100 + 1) .. "&count=100", headers)
    end
    error("unknown scenario " .. tostring(scenario))
+end
+
+function response(status, headers, body)
+   if scenario == "cursor" then
+      next_cursor = (status == 200 and body:match('"nextCursor":"([^"]+)"')) or ""
+   end
 end
 
 function done(summary, latency, requests)

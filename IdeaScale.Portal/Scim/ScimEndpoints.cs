@@ -22,6 +22,7 @@ public static class ScimEndpoints
         builder.Services.AddSingleton<UserReader>();
         builder.Services.AddSingleton<GroupReader>();
         builder.Services.AddSingleton<Paging.ScimCursors>();
+        builder.Services.AddSingleton<Paging.IndexPaging>();
         builder.AddScimAccess();
         builder.AddScimBodiesForRejectedRequests();
         return builder;
@@ -70,7 +71,7 @@ public static class ScimEndpoints
     /// A filter naming an attribute only one type has matches nothing of the other type. An attributes or
     /// excludedAttributes entry must name an attribute of some type; each type applies the entries it has.
     /// </summary>
-    private static async Task<IResult> SearchAll(HttpContext context, PortalDbContext db, UserReader reader, ScimTenant tenant, IConfiguration configuration)
+    private static async Task<IResult> SearchAll(HttpContext context, PortalDbContext db, UserReader reader, Paging.IndexPaging paging, ScimTenant tenant, IConfiguration configuration)
     {
         var ct = context.RequestAborted;
         var search = ScimRequest.FromSearch(await ScimRequest.ReadAsync<SearchRequest>(context.Request), ScimRequest.MaxResults(configuration));
@@ -95,7 +96,7 @@ public static class ScimEndpoints
             StartIndex = Math.Max(1, search.StartIndex - userTotal),
             Count = search.Count - (users?.Resources.Count ?? 0),
         };
-        var groups = await TryQueryAsync(() => GroupEndpoints.QueryAsync(groupQuery, db, tenant, ct));
+        var groups = await TryQueryAsync(() => GroupEndpoints.QueryAsync(groupQuery, db, paging, tenant, ct));
         if (users is null && groups is null)
         {
             // Neither type accepts the filter: report the users' error.

@@ -34,20 +34,20 @@ public static class GroupEndpoints
         return scim;
     }
 
-    public static Task<IResult> ListGroups(HttpContext context, PortalDbContext db, GroupReader reader, ScimCursors cursors, ScimTenant tenant, IConfiguration configuration) =>
-        ListAsync(ScimRequest.FromQuery(context.Request.Query, ScimRequest.MaxResults(configuration)), db, reader, cursors, tenant, context.RequestAborted);
+    public static Task<IResult> ListGroups(HttpContext context, PortalDbContext db, GroupReader reader, ScimCursors cursors, IndexPaging paging, ScimTenant tenant, IConfiguration configuration) =>
+        ListAsync(ScimRequest.FromQuery(context.Request.Query, ScimRequest.MaxResults(configuration)), db, reader, cursors, paging, tenant, context.RequestAborted);
 
-    public static async Task<IResult> SearchGroups(HttpContext context, PortalDbContext db, GroupReader reader, ScimCursors cursors, ScimTenant tenant, IConfiguration configuration)
+    public static async Task<IResult> SearchGroups(HttpContext context, PortalDbContext db, GroupReader reader, ScimCursors cursors, IndexPaging paging, ScimTenant tenant, IConfiguration configuration)
     {
         var search = await ScimRequest.ReadAsync<SearchRequest>(context.Request);
-        return await ListAsync(ScimRequest.FromSearch(search, ScimRequest.MaxResults(configuration)), db, reader, cursors, tenant, context.RequestAborted);
+        return await ListAsync(ScimRequest.FromSearch(search, ScimRequest.MaxResults(configuration)), db, reader, cursors, paging, tenant, context.RequestAborted);
     }
 
     /// <summary>
     /// The page is read (and the filter, sort and selection checked) before anything is written; the response is then
     /// streamed, each group's members read in batches by <see cref="GroupReader"/> (none when they are excluded).
     /// </summary>
-    private static async Task<IResult> ListAsync(ListQuery query, PortalDbContext db, GroupReader reader, ScimCursors cursors, ScimTenant tenant, CancellationToken ct)
+    private static async Task<IResult> ListAsync(ListQuery query, PortalDbContext db, GroupReader reader, ScimCursors cursors, IndexPaging paging, ScimTenant tenant, CancellationToken ct)
     {
         var selection = AttributeSelection.Parse(Type, query.Attributes, query.ExcludedAttributes);
         string? next = null;
@@ -55,7 +55,7 @@ public static class GroupEndpoints
         List<WorkspaceGroup> page;
         if (query.Cursor is null)
         {
-            (total, page) = await PageAsync(query, db, tenant, ct);
+            (total, page) = await PageAsync(query, db, paging, tenant, ct);
         }
         else
         {
@@ -79,17 +79,17 @@ public static class GroupEndpoints
         }, null, read);
     }
 
-    private static async Task<(int Total, List<WorkspaceGroup> Page)> PageAsync(ListQuery query, PortalDbContext db, ScimTenant tenant, CancellationToken ct)
+    private static async Task<(int Total, List<WorkspaceGroup> Page)> PageAsync(ListQuery query, PortalDbContext db, IndexPaging paging, ScimTenant tenant, CancellationToken ct)
     {
         var filtered = ScimQueries.FilterGroups(db.Groups.AsNoTracking().Where(g => g.WorkspaceId == tenant.WorkspaceId), query.Filter, db);
-        return await ScimQueries.PageAsync(filtered, ScimQueries.Order(filtered, Type, query.SortBy, query.SortOrder), query, ct);
+        return await paging.PageAsync(filtered, Type, query, tenant.WorkspaceId, ct);
     }
 
     /// <summary>The page as JSON resources, members loaded whole (POST /.search at the root mixes them with users).</summary>
-    public static async Task<(int Total, List<JsonObject> Resources)> QueryAsync(ListQuery query, PortalDbContext db, ScimTenant tenant, CancellationToken ct)
+    public static async Task<(int Total, List<JsonObject> Resources)> QueryAsync(ListQuery query, PortalDbContext db, IndexPaging paging, ScimTenant tenant, CancellationToken ct)
     {
         var selection = AttributeSelection.Parse(Type, query.Attributes, query.ExcludedAttributes);
-        var (total, page) = await PageAsync(query, db, tenant, ct);
+        var (total, page) = await PageAsync(query, db, paging, tenant, ct);
         var members = selection.Includes(MembersAttribute) ? await GroupMapper.LoadMembersAsync(db, page.Select(g => g.Id).ToList(), ct) : null;
         return (total, page.Select(g => selection.Apply(GroupMapper.ToJson(g, members?[g.Id].ToList(), tenant.BaseUrl))).ToList());
     }

@@ -70,7 +70,7 @@ public sealed class ScimCursors(IDataProtectionProvider protection, TimeProvider
     }
 
     /// <summary>The key values of one row, as the database computes them (a folded sort key included).</summary>
-    private static async Task<object?[]> KeyValuesAsync<T>(IQueryable<T> filtered, IReadOnlyList<(LambdaExpression Key, bool Descending)> keys,
+    internal static async Task<object?[]> KeyValuesAsync<T>(IQueryable<T> filtered, IReadOnlyList<(LambdaExpression Key, bool Descending)> keys,
         ScimResourceType type, Guid id, CancellationToken ct)
     {
         var row = Expression.Parameter(typeof(T), "row");
@@ -119,7 +119,7 @@ public sealed class ScimCursors(IDataProtectionProvider protection, TimeProvider
         ScimException.InvalidCursor("The cursor is not valid for this query: send an empty cursor for the first page, then the nextCursor of the previous page with the same filter and sort.");
 
     /// <summary>The query a cursor belongs to: resource type, filter, sortBy and sortOrder (hashed).</summary>
-    private static string Fingerprint(ScimResourceType type, ListQuery query) =>
+    internal static string Fingerprint(ScimResourceType type, ListQuery query) =>
         Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', type.Name, query.Filter ?? "", query.SortBy ?? "", query.SortOrder ?? ""))));
 
     /// <summary>
@@ -127,7 +127,7 @@ public sealed class ScimCursors(IDataProtectionProvider protection, TimeProvider
     /// position's value in its direction. An unassigned value sorts lowest, as <see cref="SortTranslator"/> orders.
     /// Values are bound as parameters (one cached query shape per order).
     /// </summary>
-    private static Expression<Func<T, bool>> After<T>(IReadOnlyList<(LambdaExpression Key, bool Descending)> keys, object?[] position)
+    internal static Expression<Func<T, bool>> After<T>(IReadOnlyList<(LambdaExpression Key, bool Descending)> keys, object?[] position)
     {
         var row = Expression.Parameter(typeof(T), "row");
         Expression? any = null;

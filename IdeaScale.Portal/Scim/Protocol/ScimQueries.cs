@@ -16,26 +16,6 @@ public static class ScimQueries
     public static IQueryable<WorkspaceGroup> FilterGroups(IQueryable<WorkspaceGroup> query, string? filter, PortalDbContext db) =>
         filter is null ? query : query.Where(FilterTranslator.ForGroups(FilterParser.Parse(filter), db));
 
-    /// <summary>sortBy/sortOrder, then a stable order (created, id) so pages never overlap.</summary>
-    public static IQueryable<T> Order<T>(IQueryable<T> query, ScimResourceType type, string? sortBy, string? sortOrder) =>
-        SortTranslator.Apply(query, type, sortBy, sortOrder);
-
-    /// <summary>
-    /// A page of a filtered list and the total number of matches. The page is read first; when it is not full, the
-    /// total follows from it (startIndex - 1 + its size) and is not counted, so a lookup such as
-    /// <c>filter=userName eq "…"</c> runs one statement instead of two.
-    /// </summary>
-    public static async Task<(int Total, List<T> Page)> PageAsync<T>(IQueryable<T> filtered, IQueryable<T> ordered, ListQuery query, CancellationToken ct)
-    {
-        var page = query.Count == 0 ? [] : await ordered.Skip(query.StartIndex - 1).Take(query.Count).ToListAsync(ct);
-        if (page.Count < query.Count && (page.Count > 0 || query.StartIndex == 1))
-        {
-            return (query.StartIndex - 1 + page.Count, page);
-        }
-
-        return (await filtered.CountAsync(ct), page);
-    }
-
     /// <summary>Saves, turning a unique-index violation (a concurrent duplicate) into 409 uniqueness.</summary>
     public static async Task SaveAsync(PortalDbContext db, string uniquenessDetail, CancellationToken ct)
     {

@@ -71,7 +71,7 @@ public static class UserEndpoints
         var db = services.GetRequiredService<PortalDbContext>();
         var filtered = ScimQueries.FilterUsers(db.Members.AsNoTracking().Where(m => m.WorkspaceId == tenant.WorkspaceId), query.Filter, db);
         var (total, page, next) = query.Cursor is null
-            ? await ScimQueries.PageAsync(filtered, ScimQueries.Order(filtered, Type, query.SortBy, query.SortOrder), query, ct) is var (t, p) ? (t, p, (string?)null) : default
+            ? await services.GetRequiredService<Paging.IndexPaging>().PageAsync(filtered, Type, query, tenant.WorkspaceId, ct) is var (t, p) ? (t, p, (string?)null) : default
             : await services.GetRequiredService<Paging.ScimCursors>().PageAsync(filtered, Type, query, tenant.WorkspaceId, ct);
         var rows = await new UserMapper(db).LoadRowsAsync(page, selection, ct);
         return (total, page.ConvertAll(m => (m, rows[m.Id])), selection, next);
