@@ -37,6 +37,10 @@ public sealed class WorkspaceHealthQuery(IOptions<ProvisioningHealthOptions> opt
         var failureFrom = now - (o.FailureWindow < o.ActivityWindow ? o.FailureWindow : o.ActivityWindow);
         var slotMinutes = (int)Math.Clamp(o.CycleSlot.TotalMinutes, 1, 60);
         var ids = workspaceIds?.Distinct().ToList();
+        if (ids is { Count: 0 })
+        {
+            return [];
+        }
 
         var requests = db.ProvisioningEvents.AsNoTracking()
             .Where(e => e.ActorKind == ActorKind.IdentityProvider && e.OccurredAt >= activityFrom && e.WorkspaceId != null);
@@ -64,11 +68,6 @@ public sealed class WorkspaceHealthQuery(IOptions<ProvisioningHealthOptions> opt
                 LastAccepted = g.Max(e => e.StatusCode != 401 ? (DateTime?)e.OccurredAt : null),
             })
             .ToListAsync(ct);
-        if (window.Count == 0 && ids is { Count: 0 })
-        {
-            return [];
-        }
-
         // Active cycle slots: distinct (day, hour, slot of the hour) per workspace, counted in the database.
         var slots = await requests
             .GroupBy(e => new { Id = e.WorkspaceId!.Value, e.OccurredAt.Date, e.OccurredAt.Hour, Slot = e.OccurredAt.Minute / slotMinutes })
