@@ -52,7 +52,7 @@ public sealed class ConnectionHealthTests : PortalComponentContext
         var replaced = now.AddMinutes(-30);
         var silent = WorkspaceHealth.Assess(new HealthFacts(5, 5, now.AddHours(-2), now.AddMinutes(-1), replaced.AddMinutes(-5), 4, now, replaced), now, new());
 
-        var url = Shared.ConnectionHealthChip.LogUrl("ides", silent);
+        var url = IdeaScale.Portal.Components.Shared.ConnectionHealthChip.LogUrl("ides", silent);
 
         Assert.Equal("/workspaces/ides/manage/provisioning-log?from=2026-03-02T11%3A30%3A00Z&operation=AuthenticationFailure&outcome=Failure", url);
     }
@@ -63,6 +63,6 @@ public sealed class ConnectionHealthTests : PortalComponentContext
         var now = new DateTime(2026, 3, 2, 12, 0, 0, DateTimeKind.Utc);
         var degraded = WorkspaceHealth.Assess(new HealthFacts(10, 2, now.AddHours(-2), now.AddMinutes(-1), now.AddMinutes(-1), 4, now, null), now, new());
 
-        Assert.Equal("/workspaces/ides/manage/provisioning-log?from=2026-03-02T06%3A00%3A00Z&outcome=Failure", Shared.ConnectionHealthChip.LogUrl("ides", degraded));
+        Assert.Equal("/workspaces/ides/manage/provisioning-log?from=2026-03-02T06%3A00%3A00Z&outcome=Failure", IdeaScale.Portal.Components.Shared.ConnectionHealthChip.LogUrl("ides", degraded));
     }
 }
