@@ -6,6 +6,7 @@ using IdeaScale.Portal.Scim;
 using IdeaScale.Portal.Scim.Credentials.OAuth;
 using IdeaScale.Portal.Security;
 using IdeaScale.Portal.Workspaces;
+using IdeaScale.Portal.Workspaces.ProvisioningHealth;
 
 using MudBlazor.Services;
 
@@ -20,6 +21,7 @@ builder.AddPortalHealth();
 builder.AddPortalObservability();
 builder.AddScim();
 builder.AddScimOAuth();
+builder.AddProvisioningHealth();
 builder.Services.AddScoped<WorkspaceAccess>();
 builder.Services.AddSingleton<SsoSettings>();
 builder.Services.AddSingleton<MemberDirectory>();

@@ -145,6 +145,8 @@ public sealed class PortalAppHost : IAsyncLifetime, IDisposable
             builder.UseSetting("OAuth:Clients:okta:ClientSecret", OktaClientSecret);
             builder.UseSetting("OAuth:Clients:okta:RedirectUris:0", OktaRedirectUri);
             builder.UseSetting("OAuth:Clients:okta:DisplayName", "Okta");
+            // The SCIM page re-reads its connection status this often (default 30 s), so journeys see it change without waiting long.
+            builder.UseSetting("Scim:Health:PageRefreshInterval", "00:00:01");
             builder.ConfigureServices(services => services.AddSingleton(clock));
         }
     }

@@ -77,6 +77,19 @@ public sealed class ScimSettingsPage(IPage page)
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Regenerate", Exact = true }).ClickAsync();
     }
 
+    /// <summary>The connection status chip (its data-state attribute is the state name) and its explanation line.</summary>
+    public ILocator HealthChip => page.GetByTestId("scim-health");
+    public ILocator HealthExplanation => page.GetByTestId("scim-health-explanation");
+
+    /// <summary>Clicks "Test connection" and waits for the verdict (data-passed "true" or "false").</summary>
+    public async Task<ILocator> TestConnectionAsync()
+    {
+        await Button("Test connection").ClickAsync();
+        var result = page.GetByTestId("connection-test-result");
+        await result.WaitForAsync();
+        return result;
+    }
+
     public Task<string> ReadClipboardAsync() => page.EvaluateAsync<string>("() => navigator.clipboard.readText()");
 
     /// <summary>

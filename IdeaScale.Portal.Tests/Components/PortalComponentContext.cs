@@ -43,6 +43,8 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(root.GetRequiredService<RecentSignIn>());
         Services.AddSingleton(root.GetRequiredService<SsoSettings>());
         Services.AddScoped(_ => ActivatorUtilities.CreateInstance<ScimAdministration>(root));
+        Services.AddSingleton(root.GetRequiredService<IdeaScale.Portal.Workspaces.ConnectionTest.ScimConnectionTest>());
+        Services.AddSingleton(root.GetRequiredService<Microsoft.Extensions.Options.IOptions<IdeaScale.Portal.Workspaces.ProvisioningHealth.ProvisioningHealthOptions>>());
         Services.AddSingleton(root.GetRequiredService<IdeaScale.Portal.Scim.Credentials.OAuth.OAuthClientAdministration>());
         Services.AddSingleton(root.GetRequiredService<IdeaScale.Portal.Scim.Credentials.AuthorizationCode.OAuthGrants>());
         Services.AddSingleton(root.GetRequiredService<Microsoft.Extensions.Options.IOptions<IdeaScale.Portal.Scim.Credentials.OAuth.OAuthOptions>>());

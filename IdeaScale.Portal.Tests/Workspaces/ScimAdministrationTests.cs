@@ -4,6 +4,7 @@ using IdeaScale.Portal.Scim.Tenancy;
 using IdeaScale.Portal.Tests.Infrastructure;
 using IdeaScale.Portal.Tests.Scim.Credentials;
 using IdeaScale.Portal.Workspaces;
+using IdeaScale.Portal.Workspaces.ProvisioningHealth;
 
 using Microsoft.EntityFrameworkCore;
 
@@ -179,7 +180,7 @@ public sealed class ScimAdministrationTests
         Assert.Equal(DemoSeeder.CsmEmail, status.CsmEmail);
         Assert.Equal("seed", status.TokenCreatedBy);
         Assert.NotNull(status.TokenCreatedAt);
-        Assert.Equal(ScimHealth.NeverContacted, status.Health);
+        Assert.Equal(HealthState.NeverContacted, status.Health.State);
         Assert.Null(status.LastUse);
         Assert.True(status.CanManageToken);
         Assert.False(status.CanToggleScim);
@@ -195,9 +196,11 @@ public sealed class ScimAdministrationTests
             await ScimAssert.ErrorAsync(await entra.PostAsync("scim/v2/Users", big), 413);
         }
 
+        // The status is computed from the provisioning log (written in the background within its batch window).
+        await factory.Get<IdeaScale.Portal.Scim.Logging.ProvisioningLogWriter>().FlushAsync();
         status = await service.GetStatusAsync(admin, "ides");
-        Assert.Equal(ScimHealth.Failing, status.Health);
-        Assert.Equal(failedAt, status.FailingSince);
+        Assert.Equal(HealthState.Failing, status.Health.State);
+        Assert.Equal(1, status.Health.Failures);
         Assert.Equal(413, status.LastFailureStatus);
         Assert.Equal(ScimClients.EntraId, status.LastUse!.Client);
 
@@ -205,8 +208,7 @@ public sealed class ScimAdministrationTests
         await factory.FlushAsync();
         Assert.Null(factory.Get<ScimCredentialUsage>().Pending(await CurrentCredentialIdAsync(factory)));
         status = await service.GetStatusAsync(admin, "ides");
-        Assert.Equal(ScimHealth.Failing, status.Health);
-        Assert.Equal(failedAt, status.FailingSince);
+        Assert.Equal(HealthState.Failing, status.Health.State);
 
         // Okta then succeeds (an authenticated request that is not a failure: 404 on an unknown id is ordinary).
         factory.Time.Advance(TimeSpan.FromMinutes(1));
@@ -215,11 +217,12 @@ public sealed class ScimAdministrationTests
         await ScimAssert.ErrorAsync(await okta.GetAsync("scim/v2/Users/00919288221112222"), 404);
         await factory.FlushAsync();
         status = await service.GetStatusAsync(admin, "ides");
-        Assert.Equal(ScimHealth.Healthy, status.Health);
+        // One failure in two requests: some failures, not most (the window, not the last request, decides).
+        Assert.Equal(HealthState.Degraded, status.Health.State);
+        Assert.Equal(2, status.Health.Requests);
         Assert.Equal(ScimClients.Okta, status.LastUse!.Client);
         Assert.Equal(factory.Time.GetUtcNow().UtcDateTime, status.LastSuccessAt);
         Assert.Equal(failedAt, status.LastFailureAt);
-        Assert.Null(status.FailingSince);
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using IdeaScale.Portal.Scim.Credentials;
 using IdeaScale.Portal.Scim.Credentials.Tokens;
 using IdeaScale.Portal.Scim.Logging;
 using IdeaScale.Portal.Scim.Protocol;
+using IdeaScale.Portal.Workspaces.ProvisioningHealth;
 
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
@@ -25,14 +26,6 @@ public enum ScimAvailability
     SsoInactive,
     ScimDisabled,
     Enabled,
-}
-
-/// <summary>The status chip: never contacted, healthy, or failing since <see cref="ScimStatus.FailingSince"/>.</summary>
-public enum ScimHealth
-{
-    NeverContacted,
-    Healthy,
-    Failing,
 }
 
 /// <summary>The last request that used one of the workspace's tokens.</summary>
@@ -56,8 +49,7 @@ public sealed record ScimStatus(
     DateTime? LastSuccessAt,
     DateTime? LastFailureAt,
     int? LastFailureStatus,
-    ScimHealth Health,
-    DateTime? FailingSince,
+    WorkspaceHealth Health,
     string? CsmName,
     string? CsmEmail,
     bool CanManageToken,
@@ -77,7 +69,7 @@ public sealed record IssuedScimToken(string Token, DateTime CreatedAt, DateTime?
 public sealed record ScimWorkspaceOverview(
     Guid WorkspaceId, string Slug, string Name, bool SsoActive, bool ScimEnabled, DateTime? LastActivityAt, string? CsmName, string? CsmEmail,
     string? CsmId = null, bool CanToggleScim = false,
-    DateTime? ScimChangedAt = null, string? ScimChangedBy = null, string? ScimDisabledReason = null);
+    DateTime? ScimChangedAt = null, string? ScimChangedBy = null, string? ScimDisabledReason = null, WorkspaceHealth? Health = null);
 
 /// <summary>A customer-success account a lead can assign to a workspace.</summary>
 public sealed record CustomerSuccessManager(string Id, string DisplayName, string Email);
@@ -94,6 +86,7 @@ public sealed class ScimAdministration(
     IDbContextFactory<PortalDbContext> dbFactory,
     IDataProtectionProvider protection,
     ScimCredentialUsage usage,
+    WorkspaceHealthQuery health,
     TimeProvider time)
 {
     /// <summary>Status for the SCIM page. Allowed for admins of the workspace and CustomerSuccess staff.</summary>
@@ -137,19 +130,8 @@ public sealed class ScimAdministration(
         var lastSuccess = uses.Max(u => u.LastSuccessAt);
         var lastFailure = uses.Where(u => u.LastFailureAt is not null).MaxBy(u => u.LastFailureAt);
 
-        var health = lastUse is null ? ScimHealth.NeverContacted
-            : lastFailure is not null && (lastSuccess is null || lastFailure.LastFailureAt > lastSuccess) ? ScimHealth.Failing
-            : ScimHealth.Healthy;
-        DateTime? failingSince = null;
-        if (health == ScimHealth.Failing)
-        {
-            // The first failure after the last success, from the provisioning log; the token's own fact until it is written.
-            var after = lastSuccess ?? DateTime.MinValue;
-            failingSince = await db.ProvisioningEvents.AsNoTracking()
-                .Where(e => e.WorkspaceId == ws.Id && e.ActorKind == ActorKind.IdentityProvider && e.OccurredAt > after
-                    && e.StatusCode >= 400 && e.StatusCode != 404 && e.StatusCode != 409 && e.StatusCode != 412)
-                .MinAsync(e => (DateTime?)e.OccurredAt, ct) ?? lastFailure!.LastFailureAt;
-        }
+        // The connection status over the recent window of requests (Workspaces/ProvisioningHealth).
+        var connection = await health.ForAsync(db, ws.Id, ct);
 
         return new ScimStatus(
             ws.Id, ws.Slug, ws.Name, ws.SsoActive, ws.ScimEnabled, ws.ChangedAt, ws.ChangedBy,
@@ -157,7 +139,7 @@ public sealed class ScimAdministration(
             current?.Id, current?.CreatedAt, current?.CreatedBy, previousExpiry,
             lastUse is null ? null : new ScimLastUse(lastUse.LastUsedAt!.Value, lastUse.LastUsedIp, lastUse.LastUsedClient),
             lastSuccess, lastFailure?.LastFailureAt, lastFailure?.LastFailureStatus,
-            health, failingSince, ws.CsmName, ws.CsmEmail,
+            connection, ws.CsmName, ws.CsmEmail,
             CanManageToken: isAdmin, CanToggleScim: actor.MayToggleScim(ws.CsmId), ScimDisabledReason: ws.ScimEnabled ? null : ws.DisabledReason);
     }
 
@@ -311,7 +293,7 @@ public sealed class ScimAdministration(
 #pragma warning restore CA1304, CA1311
         }
 
-        return await query.OrderBy(w => w.Name)
+        var rows = await query.OrderBy(w => w.Name)
             .Select(w => new ScimWorkspaceOverview(
                 w.Id, w.Slug, w.Name,
                 w.Sso != null && w.Sso.Active,
@@ -323,8 +305,13 @@ public sealed class ScimAdministration(
                 actor.IsCustomerSuccessLead || w.CustomerSuccessManagerId == actor.UserId,
                 w.Scim != null ? w.Scim.EnabledChangedAt : null,
                 w.Scim != null ? w.Scim.EnabledChangedBy : null,
-                w.Scim != null && !w.Scim.Enabled ? w.Scim.DisabledReason : null))
+                w.Scim != null && !w.Scim.Enabled ? w.Scim.DisabledReason : null,
+                null))
             .ToListAsync(ct);
+
+        // Every listed workspace's connection status in one set of aggregate queries, not one per row.
+        var statuses = await health.ForAsync(db, rows.Select(r => r.WorkspaceId).ToList(), ct);
+        return [.. rows.Select(r => r with { Health = statuses[r.WorkspaceId] })];
     }
 
     /// <summary>The accounts in the CustomerSuccess role, for a lead's assignment picker (CustomerSuccessLead only).</summary>

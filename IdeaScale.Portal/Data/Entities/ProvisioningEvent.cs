@@ -34,6 +34,7 @@ public enum ProvisioningOperation
     SsoActivated = 26,
     SsoDeactivated = 27,
     CsmAssigned = 28,
+    ConnectionTested = 29,
     OAuthClientCreated = 40,
     OAuthSecretAdded = 41,
     OAuthSecretRemoved = 42,

@@ -2,6 +2,7 @@ using IdeaScale.Portal.Observability;
 using IdeaScale.Portal.Scim.Credentials;
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Tenancy;
+using IdeaScale.Portal.Workspaces.ConnectionTest;
 
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -25,6 +26,7 @@ public sealed class ScimRequestRecorder(
     ScimCredentialUsage usage,
     UnauthenticatedRequestLog unauthenticated,
     ScimMetrics metrics,
+    ConnectionTestMarker connectionTest,
     TimeProvider time,
     IOptions<ScimAccessOptions> options)
 {
@@ -36,7 +38,8 @@ public sealed class ScimRequestRecorder(
     public async Task InvokeAsync(HttpContext context, ScimTenant tenant, ScimRequestLog log)
     {
         var measured = metrics.RequestsObserved;
-        if (!logEnabled && !lastUseEnabled && !measured)
+        // The portal's own "Test connection" probes are not the IdP calling: audited once as ConnectionTested instead.
+        if ((!logEnabled && !lastUseEnabled && !measured) || connectionTest.IsProbe(context.Request))
         {
             await next(context);
             return;
