@@ -34,10 +34,10 @@ if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium || fail_step "install chromium"
 fi
 
-# "./test.sh --postgresql" runs the integration and E2E suites a second time on a throwaway PostgreSQL cluster
-# (Debian's postgresql, installed when missing). Not yet the default: a few tests still fail on PostgreSQL (issue 13).
-with_postgresql=0
-[ "${1:-}" = "--postgresql" ] && with_postgresql=1
+# The integration and E2E suites run on both providers: SQLite, then a throwaway PostgreSQL cluster (Debian's
+# postgresql, installed when missing). "./test.sh --sqlite-only" skips the PostgreSQL run (a quicker local loop).
+with_postgresql=1
+[ "${1:-}" = "--sqlite-only" ] && with_postgresql=0
 if [ "$with_postgresql" -eq 1 ] && [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
   echo "Installing Debian postgresql for the PostgreSQL run..."
   apt_install postgresql || fail_step "install postgresql"

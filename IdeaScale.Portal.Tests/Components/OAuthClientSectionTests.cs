@@ -98,11 +98,11 @@ public sealed class OAuthClientSectionTests : PortalComponentContext
         var cut = RenderSection();
         cut.WaitForAssertion(() => cut.Find("[data-testid=oauth-federation-issuer]"));
 
-        Field(cut, "oauth-federation-issuer").Change("https://login.microsoftonline.com/tenant-1/v2.0");
-        Field(cut, "oauth-federation-jwks").Change("http://insecure.example/keys");
-        Field(cut, "oauth-federation-subject").Change("9b1c2d3e-provisioning");
-        Field(cut, "oauth-federation-audience").Change("api://AzureADTokenExchange");
-        SaveFederation(cut);
+        await TypeAsync(cut, "oauth-federation-issuer", "https://login.microsoftonline.com/tenant-1/v2.0");
+        await TypeAsync(cut, "oauth-federation-jwks", "http://insecure.example/keys");
+        await TypeAsync(cut, "oauth-federation-subject", "9b1c2d3e-provisioning");
+        await TypeAsync(cut, "oauth-federation-audience", "api://AzureADTokenExchange");
+        await SaveFederationAsync(cut);
         // Plain http is refused with a message; nothing is saved.
         Providers.WaitForAssertion(() => Assert.Contains("The JWKS URL must be an absolute https URL", Providers.Markup, StringComparison.Ordinal));
         await using (var db = Db())
@@ -110,8 +110,8 @@ public sealed class OAuthClientSectionTests : PortalComponentContext
             Assert.Null((await db.ScimOAuthClients.SingleAsync()).FederationId);
         }
 
-        Field(cut, "oauth-federation-jwks").Change("https://login.microsoftonline.com/tenant-1/discovery/v2.0/keys");
-        SaveFederation(cut);
+        await TypeAsync(cut, "oauth-federation-jwks", "https://login.microsoftonline.com/tenant-1/discovery/v2.0/keys");
+        await SaveFederationAsync(cut);
         cut.WaitForAssertion(() => Assert.Contains("9b1c2d3e-provisioning", cut.Find("[data-testid=oauth-federation-settings]").TextContent, StringComparison.Ordinal));
         await using (var db = Db())
         {
@@ -137,6 +137,11 @@ public sealed class OAuthClientSectionTests : PortalComponentContext
     private static AngleSharp.Dom.IElement Field(IRenderedComponent<OAuthSection> cut, string testId) =>
         cut.Find($"input[data-testid={testId}], [data-testid={testId}] input");
 
-    private static void SaveFederation(IRenderedComponent<OAuthSection> cut) =>
-        cut.FindAll("button").First(b => b.TextContent.Contains("Save federation", StringComparison.Ordinal)).Click();
+    // Find and event in one dispatcher turn: a render between them (the section re-renders after each save) would
+    // retire the handler the element was found with.
+    private static Task TypeAsync(IRenderedComponent<OAuthSection> cut, string testId, string value) =>
+        cut.InvokeAsync(() => Field(cut, testId).Change(value));
+
+    private static Task SaveFederationAsync(IRenderedComponent<OAuthSection> cut) =>
+        cut.InvokeAsync(() => cut.FindAll("button").First(b => b.TextContent.Contains("Save federation", StringComparison.Ordinal)).Click());
 }

@@ -30,6 +30,9 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
     /// <param name="overrides">Configuration of the app on top of the test defaults.</param>
     protected PortalComponentContext(IDictionary<string, string?>? overrides)
     {
+        // A first render on a cold host (a new PostgreSQL database and connection pool, a loaded machine) can take more
+        // than bUnit's one-second default before its data arrives; waits end as soon as their assertion passes.
+        DefaultWaitTimeout = TimeSpan.FromSeconds(30);
         App = new PortalFactory(null, overrides);
         var root = App.Services;
         JSInterop.Mode = JSRuntimeMode.Loose;

@@ -127,7 +127,7 @@ public sealed class StartupAndSeedTests
     }
 
     [Fact]
-    public async Task Seed_WithoutConfiguredPasswords_GeneratesAndLogsThemOnceButNoToken()
+    public async Task Seed_WithoutConfiguredSecrets_WritesThemToAnOwnerOnlyFileAndNeverToTheLog()
     {
         using var factory = new PortalFactory(null, new Dictionary<string, string?>
         {
@@ -135,18 +135,33 @@ public sealed class StartupAndSeedTests
             ["Seed:CsmPassword"] = null,
             ["Seed:Workspaces:ides:ScimToken"] = null,
             ["Seed:Workspaces:acme:ScimToken"] = null,
+            ["Seed:Workspaces:ides:OAuthClientSecret"] = null,
         });
         await using var scope = factory.Services.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
+        var path = Path.Combine(factory.DataDirectory, "demo-credentials.txt");
+        var lines = await File.ReadAllLinesAsync(path);
+        var log = factory.Logs.All;
 
         foreach (var email in new[] { "admin@ides.example", "admin@acme.example", "admin@nosso.example", "csm@ideascale.example" })
         {
-            var line = Assert.Single(factory.Logs.Lines, l => l.Contains($"Demo account {email} ", StringComparison.Ordinal));
-            var password = line.Split("generated password ")[1].Split(' ')[0];
+            var line = Assert.Single(lines, l => l.StartsWith($"Demo account {email}: password ", StringComparison.Ordinal));
+            var password = line.Split("password ")[1];
             Assert.True(await users.CheckPasswordAsync((await users.FindByEmailAsync(email))!, password));
+            Assert.DoesNotContain(password, log, StringComparison.Ordinal);
         }
 
-        Assert.DoesNotContain(ScimCredentials.Prefix, factory.Logs.All, StringComparison.Ordinal);
+        // The lead's password is configured: not generated, so not in the file.
+        Assert.DoesNotContain(lines, l => l.Contains(DemoSeeder.LeadEmail, StringComparison.Ordinal));
+        var oauth = Assert.Single(lines, l => l.StartsWith("OAuth client ", StringComparison.Ordinal));
+        Assert.DoesNotContain(oauth.Split("secret ")[1], log, StringComparison.Ordinal);
+        Assert.Single(factory.Logs.Lines, l => l.Contains(path, StringComparison.Ordinal));
+        Assert.DoesNotContain(ScimCredentials.Prefix, log, StringComparison.Ordinal);
+        Assert.DoesNotContain(ScimCredentials.Prefix, string.Join('\n', lines), StringComparison.Ordinal);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        }
     }
 
     [Fact]

@@ -53,6 +53,8 @@ public class PortalFactory : WebApplicationFactory<Program>
             ["OAuth:RequireHttps"] = "false",
             // Tests count provisioning events exactly; the sample history is switched on where a test wants it.
             ["Seed:DemoProvisioningLog"] = "false",
+            // Generated demo secrets go to a file in the test's own folder, never the project's App_Data.
+            ["Seed:CredentialsFile"] = Path.Combine(DataDirectory, "demo-credentials.txt"),
             // Every test host shares one client address (TestServer has none), and many suites send dozens of
             // unauthenticated requests; the per-IP limit is switched on by the tests of it (UnauthenticatedRequestTests).
             ["Scim:RateLimit:UnauthenticatedPerIpPerMinute"] = "0",

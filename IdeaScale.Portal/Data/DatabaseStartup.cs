@@ -45,7 +45,9 @@ internal static partial class DatabaseStartup
 
         try
         {
-            await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", connection))
+            // No command timeout: an instance waits as long as the one holding the lock takes to migrate and seed (a
+            // holder that dies closes its session, which releases the lock); the host's stopping token cancels the wait.
+            await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", connection) { CommandTimeout = 0 })
             {
                 lockCommand.Parameters.AddWithValue("key", key);
                 await lockCommand.ExecuteNonQueryAsync(ct);

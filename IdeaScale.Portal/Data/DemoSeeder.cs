@@ -16,13 +16,13 @@ public sealed class SeedOptions
     /// <summary>Create the demo workspaces and accounts on first start with an empty database.</summary>
     public bool Demo { get; set; } = true;
 
-    /// <summary>Password of the demo workspace admins; generated and logged once when unset.</summary>
+    /// <summary>Password of the demo workspace admins; generated when unset (and written to <see cref="CredentialsFile"/>).</summary>
     public string? AdminPassword { get; set; }
 
-    /// <summary>Password of the demo customer-success manager; generated and logged once when unset.</summary>
+    /// <summary>Password of the demo customer-success manager; generated when unset.</summary>
     public string? CsmPassword { get; set; }
 
-    /// <summary>Password of the demo customer-success lead; generated and logged once when unset.</summary>
+    /// <summary>Password of the demo customer-success lead; generated when unset.</summary>
     public string? LeadPassword { get; set; }
 
     /// <summary>
@@ -30,6 +30,12 @@ public sealed class SeedOptions
     /// provisioning-log page has something to show before any IdP has called.
     /// </summary>
     public bool DemoProvisioningLog { get; set; } = true;
+
+    /// <summary>
+    /// Where the start that creates the demo writes the passwords and secrets it generated (relative to the content
+    /// root), readable by the app's account only. Secrets never go to the log; the log names this file.
+    /// </summary>
+    public string CredentialsFile { get; set; } = "App_Data/demo-credentials.txt";
 
     /// <summary>Per demo workspace (by slug): a fixed SCIM token and public URL.</summary>
     public Dictionary<string, SeedWorkspaceOptions> Workspaces { get; set; } = new(StringComparer.OrdinalIgnoreCase);
@@ -43,7 +49,7 @@ public sealed class SeedWorkspaceOptions
     /// <summary>Client id of the workspace's OAuth client-credentials client (ides only); generated when unset.</summary>
     public string? OAuthClientId { get; set; }
 
-    /// <summary>Its secret; generated and logged once when unset.</summary>
+    /// <summary>Its secret; generated when unset (and written to <see cref="SeedOptions.CredentialsFile"/>).</summary>
     public string? OAuthClientSecret { get; set; }
 }
 
@@ -62,8 +68,12 @@ public sealed partial class DemoSeeder(
     SsoSettings ssoSettings,
     IOptions<SeedOptions> options,
     TimeProvider time,
+    IHostEnvironment environment,
     ILogger<DemoSeeder> logger)
 {
+    /// <summary>What this start generated ("account or client: secret" lines), written to the credentials file.</summary>
+    private readonly List<string> generated = [];
+
     private sealed record DemoWorkspace(string Slug, string Name, SsoProtocol? Sso, bool ScimEnabled);
 
     private static readonly DemoWorkspace[] DemoWorkspaces =
@@ -137,7 +147,7 @@ public sealed partial class DemoSeeder(
                     workspace.Id, demo.Slug, "seed", TimeSpan.FromDays(730), ws?.OAuthClientId, ws?.OAuthClientSecret, ct);
                 if (string.IsNullOrWhiteSpace(ws?.OAuthClientSecret))
                 {
-                    LogGeneratedOAuthSecret(logger, demo.Slug, client.ClientId, secret);
+                    generated.Add($"OAuth client {client.ClientId} of workspace {demo.Slug}: secret {secret}");
                 }
 
                 AddDemoDirectory(workspace.Id);
@@ -152,6 +162,39 @@ public sealed partial class DemoSeeder(
 
         await tx.CommitAsync(ct);
         LogSeeded(logger, DemoWorkspaces.Length);
+        await WriteCredentialsFileAsync(seed, ct);
+    }
+
+    /// <summary>
+    /// The generated passwords and secrets, in a file only the app's account can read (created 0600 on Unix, replacing
+    /// one left by an earlier demo), so a new user can sign in; the log says where, never what.
+    /// </summary>
+    private async Task WriteCredentialsFileAsync(SeedOptions seed, CancellationToken ct)
+    {
+        if (generated.Count == 0)
+        {
+            return;
+        }
+
+        var path = Path.GetFullPath(seed.CredentialsFile, environment.ContentRootPath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.Delete(path);
+        var file = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            file.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        await using (var writer = new StreamWriter(path, System.Text.Encoding.UTF8, file))
+        {
+            await writer.WriteLineAsync("# Generated on the start that created the IdeaScale Portal demo. Delete this file once noted.");
+            foreach (var line in generated)
+            {
+                await writer.WriteLineAsync(line.AsMemory(), ct);
+            }
+        }
+
+        LogCredentialsFile(logger, generated.Count, path);
     }
 
     private async Task<PortalUser> CreateAccountAsync(string email, string displayName, string? configuredPassword)
@@ -166,8 +209,8 @@ public sealed partial class DemoSeeder(
 
         if (string.IsNullOrEmpty(configuredPassword))
         {
-            // Printed once, on the start that creates the account, so a new user can sign in.
-            LogGeneratedPassword(logger, email, password);
+            // Written to the credentials file (never the log), so a new user can sign in.
+            generated.Add($"Demo account {email}: password {password}");
         }
 
         return user;
@@ -284,12 +327,9 @@ public sealed partial class DemoSeeder(
         db.ProvisioningEvents.Add(Event(ProvisioningOperation.Create, "POST", "/scim/v2/Users", "User", null, 409, "userName already exists (uniqueness)."));
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Demo workspace {Slug} got the OAuth client {ClientId} with the generated secret {Secret} (set Seed:Workspaces:{Slug}:OAuthClientSecret to choose it). It is shown only this once.")]
-    private static partial void LogGeneratedOAuthSecret(ILogger logger, string slug, string clientId, string secret);
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Created the demo data: {Count} workspaces and their accounts.")]
     private static partial void LogSeeded(ILogger logger, int count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Demo account {Email} was created with the generated password {Password} (set Seed:AdminPassword / Seed:CsmPassword / Seed:LeadPassword to choose it). It is shown only this once.")]
-    private static partial void LogGeneratedPassword(ILogger logger, string email, string password);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The demo's {Count} generated passwords and secrets are in {Path} (readable by this account only; set Seed:AdminPassword / Seed:CsmPassword / Seed:LeadPassword / Seed:Workspaces:ides:OAuthClientSecret to choose them). Delete the file once noted.")]
+    private static partial void LogCredentialsFile(ILogger logger, int count, string path);
 }
