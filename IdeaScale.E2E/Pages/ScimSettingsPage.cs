@@ -90,6 +90,21 @@ public sealed class ScimSettingsPage(IPage page)
         return result;
     }
 
+    /// <summary>The re-sign-in dialog a stale sign-in opens before showing, copying or regenerating the token.</summary>
+    public ILocator ReSignInDialog => page.GetByRole(AriaRole.Dialog, new() { Name = "Confirm your sign-in" });
+
+    /// <summary>Types the password (and the authenticator code when given) into the re-sign-in dialog and confirms.</summary>
+    public async Task ConfirmSignInAsync(string password, string? code = null)
+    {
+        await ReSignInDialog.GetByLabel("Password").FillAsync(password);
+        if (code is not null)
+        {
+            await ReSignInDialog.GetByLabel("Authenticator code").FillAsync(code);
+        }
+
+        await ReSignInDialog.GetByRole(AriaRole.Button, new() { Name = "Confirm", Exact = true }).ClickAsync();
+    }
+
     public Task<string> ReadClipboardAsync() => page.EvaluateAsync<string>("() => navigator.clipboard.readText()");
 
     /// <summary>

@@ -41,6 +41,9 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(root.GetRequiredService<IDbContextFactory<PortalDbContext>>());
         Services.AddSingleton(root.GetRequiredService<IDataProtectionProvider>());
         Services.AddSingleton(root.GetRequiredService<RecentSignIn>());
+        // The re-sign-in dialog's checks run on the app's own Identity (UserManager, SignInManager, lockout).
+        appScope = root.CreateScope();
+        Services.AddScoped(_ => appScope.ServiceProvider.GetRequiredService<Reauthentication>());
         Services.AddSingleton(root.GetRequiredService<SsoSettings>());
         Services.AddScoped(_ => ActivatorUtilities.CreateInstance<ScimAdministration>(root));
         Services.AddSingleton(root.GetRequiredService<IdeaScale.Portal.Workspaces.ConnectionTest.ScimConnectionTest>());
@@ -53,6 +56,7 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
     }
 
     private readonly Bunit.TestDoubles.BunitAuthorizationContext auth;
+    private readonly IServiceScope appScope;
     private IRenderedComponent<IComponent>? providers;
 
     private void RenderProviders()
@@ -96,6 +100,7 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
     async Task IAsyncLifetime.DisposeAsync()
     {
         await DisposeAsync();
+        appScope.Dispose();
         await App.DisposeAsync();
     }
 }

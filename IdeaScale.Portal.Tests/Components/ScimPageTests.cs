@@ -123,7 +123,7 @@ public sealed class ScimPageTests : PortalComponentContext
     }
 
     [Fact]
-    public void ShowToken_StaleSignIn_DoesNotRevealAndSendsToLogin()
+    public void ShowToken_StaleSignIn_AsksForThePasswordInADialogThenReveals()
     {
         SignInAs(DemoSeeder.AdminEmail("ides"), signedInAgo: TimeSpan.FromHours(2));
         var cut = RenderScim("ides");
@@ -131,12 +131,44 @@ public sealed class ScimPageTests : PortalComponentContext
 
         Button(cut, "Show SCIM token").Click();
 
-        Providers.WaitForAssertion(() => Assert.Contains("Please sign in again", Providers.Markup, StringComparison.Ordinal));
-        Providers.FindAll("button").First(b => b.TextContent.Trim() == "Sign in").Click();
-        var navigation = Services.GetRequiredService<NavigationManager>();
-        cut.WaitForAssertion(() => Assert.EndsWith(
-            "/Account/Login?ReturnUrl=" + Uri.EscapeDataString("/workspaces/ides/manage/security/authentication/sso/scim"), navigation.Uri, StringComparison.Ordinal));
+        // A wrong password: refused on the server, counted towards lockout, nothing revealed or audited.
+        Providers.WaitForAssertion(() => Assert.Contains("Confirm it's you", Providers.Markup, StringComparison.Ordinal));
+        Assert.Contains(DemoSeeder.AdminEmail("ides"), Providers.Markup, StringComparison.Ordinal);
+        Providers.Find("input[type=password]").Input("not-the-password");
+        Providers.Find("form#reauthentication-form").Submit();
+        Providers.WaitForAssertion(() => Assert.Contains("That password is not correct.", Providers.Markup, StringComparison.Ordinal));
         Assert.DoesNotContain(PortalFactory.IdesToken, cut.Markup, StringComparison.Ordinal);
+        using (var db = Db())
+        {
+            Assert.False(db.ProvisioningEvents.Any(e => e.Operation == ProvisioningOperation.TokenRevealed));
+            Assert.Equal(1, db.Users.Single(u => u.Email == DemoSeeder.AdminEmail("ides")).AccessFailedCount);
+        }
+
+        // The right password completes the interrupted action: the token is shown, and the reveal audited.
+        Providers.Find("input[type=password]").Input(PortalFactory.AdminPassword);
+        Providers.Find("form#reauthentication-form").Submit();
+
+        cut.WaitForAssertion(() => Assert.Equal(PortalFactory.IdesToken, cut.Find("[data-testid=scim-token]").TextContent.Trim()));
+        Assert.DoesNotContain("Confirm it's you", Providers.Markup, StringComparison.Ordinal);
+        using var after = Db();
+        Assert.True(after.ProvisioningEvents.Any(e => e.Operation == ProvisioningOperation.TokenRevealed && e.Actor == DemoSeeder.AdminEmail("ides")));
+        Assert.Equal(0, after.Users.Single(u => u.Email == DemoSeeder.AdminEmail("ides")).AccessFailedCount);
+    }
+
+    [Fact]
+    public void ShowToken_StaleSignInAndDialogCancelled_RevealsNothing()
+    {
+        SignInAs(DemoSeeder.AdminEmail("ides"), signedInAgo: TimeSpan.FromHours(2));
+        var cut = RenderScim("ides");
+        cut.WaitForAssertion(() => Button(cut, "Show SCIM token"));
+
+        Button(cut, "Show SCIM token").Click();
+        Providers.WaitForAssertion(() => Assert.Contains("Confirm it's you", Providers.Markup, StringComparison.Ordinal));
+        Providers.FindAll("button").Single(b => b.TextContent.Trim() == "Cancel").Click();
+
+        Providers.WaitForAssertion(() => Assert.DoesNotContain("Confirm it's you", Providers.Markup, StringComparison.Ordinal));
+        Assert.DoesNotContain(PortalFactory.IdesToken, cut.Markup, StringComparison.Ordinal);
+        Assert.NotNull(Button(cut, "Show SCIM token"));
         using var db = Db();
         Assert.False(db.ProvisioningEvents.Any(e => e.Operation == ProvisioningOperation.TokenRevealed));
     }

@@ -48,4 +48,39 @@ public sealed class SsoPageTests : PortalComponentContext
         Assert.Contains("expires", cut.Find("[data-testid=certificate-info]").TextContent, StringComparison.Ordinal);
         Assert.Contains(cut.FindAll("button"), b => b.TextContent.Trim() == "Deactivate SSO");
     }
+
+    [Fact]
+    public void Save_OidcWithBlankSecret_KeepsTheStoredSecretAndSaysOneIsSet()
+    {
+        string? protectedBefore;
+        using (var db = Db())
+        {
+            // The demo's OIDC setup (acme) is active, so it has a stored secret.
+            protectedBefore = db.SsoConfigurations.Single(s => s.Workspace!.Slug == "acme").ProtectedClientSecret;
+            Assert.NotNull(protectedBefore);
+        }
+
+        SignInAs(DemoSeeder.AdminEmail("acme"));
+        var cut = Render<SsoPage>(p => p.Add(s => s.Slug, "acme"));
+        cut.WaitForAssertion(() => Assert.Contains("A client secret is set", cut.Find("[data-testid=client-secret-state]").TextContent, StringComparison.Ordinal));
+        var secretInput = cut.Find("input[type=password]");
+        Assert.True(string.IsNullOrEmpty(secretInput.GetAttribute("value")));
+        Assert.Contains("Leave blank to keep", cut.Markup, StringComparison.Ordinal);
+
+        // Change only the client id and save with the secret left blank.
+        cut.FindAll("input").Single(i => i.GetAttribute("value") == "acme-portal").Change("acme-portal-2");
+        cut.FindAll("button").Single(b => b.TextContent.Trim() == "Save settings").Click();
+
+        cut.WaitForAssertion(() =>
+        {
+            using var db = Db();
+            var stored = db.SsoConfigurations.Single(s => s.Workspace!.Slug == "acme");
+            Assert.Equal("acme-portal-2", stored.ClientId);
+            Assert.Equal(protectedBefore, stored.ProtectedClientSecret);
+        });
+        Assert.DoesNotContain("Enter the client secret", cut.Markup, StringComparison.Ordinal);
+        using var audit = Db();
+        Assert.Contains(audit.ProvisioningEvents.Where(e => e.Operation == ProvisioningOperation.SsoUpdated).Select(e => e.Summary).ToList(),
+            s => s!.Contains("client secret unchanged", StringComparison.Ordinal));
+    }
 }

@@ -32,8 +32,4 @@ public sealed class RecentSignInTests
     [Fact]
     public void Require_NoAuthTimeClaim_Throws() =>
         Assert.Throws<ReauthenticationRequiredException>(() => Create().Require(SignedInAt(null)));
-
-    [Fact]
-    public void ReauthenticateUrl_LocalPath_IsEscapedReturnUrl() =>
-        Assert.Equal("/Account/Login?ReturnUrl=%2Fworkspaces%2Fides%2Fmanage", RecentSignIn.ReauthenticateUrl("/workspaces/ides/manage"));
 }

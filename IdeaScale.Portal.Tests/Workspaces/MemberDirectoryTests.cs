@@ -146,6 +146,50 @@ public sealed partial class MemberDirectoryTests : IDisposable
 
     private int CommandCount() => factory.Logs.Lines.Count(l => l.Contains("Executed DbCommand", StringComparison.Ordinal));
 
+    [Fact]
+    public async Task MembersAsync_StatusAndGroupFilters_ReturnOnlyMatchingMembersCountedInSql()
+    {
+        var workspaceId = (await Directory.WorkspaceIdAsync("ides"))!.Value;
+        Guid engineering, acmeGroup;
+        await using (var db = await NewDbAsync())
+        {
+            engineering = await db.Groups.Where(g => g.WorkspaceId == workspaceId && g.DisplayName == "Engineering").Select(g => g.Id).SingleAsync();
+            // A group of another workspace: filtering ides by it finds nobody, even for a member id it holds.
+            var acme = await db.Workspaces.Where(w => w.Slug == "acme").Select(w => w.Id).SingleAsync();
+            var foreign = new WorkspaceGroup { WorkspaceId = acme, DisplayName = "Engineering" };
+            db.Groups.Add(foreign);
+            var ada = await db.Members.SingleAsync(m => m.WorkspaceId == workspaceId && m.UserName == "ada.lovelace@ides.example");
+            db.GroupMemberships.Add(new GroupMembership { GroupId = foreign.Id, MemberId = ada.Id, MemberType = GroupMemberType.User, WorkspaceId = acme });
+            await db.SaveChangesAsync();
+            acmeGroup = foreign.Id;
+        }
+
+        static List<string> Names(PageOf<MemberRow> page) => page.Items.Select(m => m.UserName).ToList();
+
+        var deactivated = await Directory.MembersAsync(workspaceId, new MemberQuery(null, MemberSort.UserName, false, 0, 25, Active: false));
+        Assert.Equal(["tim.berners-lee@ides.example"], Names(deactivated));
+        Assert.Equal(1, deactivated.TotalItems);
+
+        var active = await Directory.MembersAsync(workspaceId, new MemberQuery(null, MemberSort.UserName, false, 0, 25, Active: true));
+        Assert.Equal(5, active.TotalItems);
+        Assert.DoesNotContain("tim.berners-lee@ides.example", Names(active));
+
+        var inEngineering = await Directory.MembersAsync(workspaceId, new MemberQuery(null, MemberSort.UserName, false, 0, 25, GroupId: engineering));
+        Assert.Equal(
+            ["barbara.liskov@ides.example", "grace.hopper@ides.example", "katherine.johnson@ides.example", "tim.berners-lee@ides.example"],
+            Names(inEngineering));
+
+        var activeInEngineeringNamedK = await Directory.MembersAsync(workspaceId, new MemberQuery("kath", MemberSort.UserName, false, 0, 25, true, engineering));
+        Assert.Equal(["katherine.johnson@ides.example"], Names(activeInEngineeringNamedK));
+
+        Assert.Equal(0, (await Directory.MembersAsync(workspaceId, new MemberQuery(null, MemberSort.UserName, false, 0, 25, GroupId: acmeGroup))).TotalItems);
+
+        // Both filters are part of the SQL (no client-side filtering of a loaded page).
+        var sql = await Directory.MembersSqlAsync(workspaceId, new MemberQuery(null, MemberSort.UserName, false, 0, 25, false, engineering));
+        Assert.Contains("\"Active\"", sql, StringComparison.Ordinal);
+        Assert.Contains("EXISTS", sql, StringComparison.Ordinal);
+    }
+
     private async Task<PortalDbContext> NewDbAsync() =>
         await factory.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 using IdeaScale.Portal.Scim.Credentials.Tokens;
+using IdeaScale.Portal.Workspaces;
 
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.WebUtilities;
@@ -64,6 +65,7 @@ public sealed partial class DemoSeeder(
     RoleManager<IdentityRole> roles,
     ScimCredentials credentials,
     Scim.Credentials.OAuth.OAuthClientIssuer oauthClients,
+    SsoSettings ssoSettings,
     IOptions<SeedOptions> options,
     TimeProvider time,
     IHostEnvironment environment,
@@ -125,6 +127,11 @@ public sealed partial class DemoSeeder(
             if (demo.Sso is { } protocol)
             {
                 workspace.Sso = DemoSso(demo.Slug, protocol, now);
+                if (protocol == SsoProtocol.OpenIdConnect)
+                {
+                    // An active OIDC setup has a client secret; the demo's is random (there is no real IdP behind it).
+                    workspace.Sso.ProtectedClientSecret = ssoSettings.ProtectClientSecret(WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(24)));
+                }
             }
 
             db.Workspaces.Add(workspace);

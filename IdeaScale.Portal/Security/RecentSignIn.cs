@@ -14,7 +14,7 @@ public sealed class RecentSignInOptions
     public int RecentSignInMinutes { get; set; } = 15;
 }
 
-/// <summary>Thrown when an action needs a fresh sign-in; the portal sends the admin to <see cref="RecentSignIn.ReauthenticateUrl"/>.</summary>
+/// <summary>Thrown when an action needs a fresh sign-in; the portal asks for it in the re-sign-in dialog (<see cref="Reauthentication"/>).</summary>
 public sealed class ReauthenticationRequiredException() : Exception("This action requires a recent sign-in.");
 
 /// <summary>
@@ -48,10 +48,6 @@ public sealed class RecentSignIn(TimeProvider time, IOptions<RecentSignInOptions
             throw new ReauthenticationRequiredException();
         }
     }
-
-    /// <summary>The sign-in page, coming back to <paramref name="returnPath"/> (a local path) afterwards.</summary>
-    public static string ReauthenticateUrl(string returnPath) =>
-        "/Account/Login?ReturnUrl=" + Uri.EscapeDataString(returnPath.StartsWith('/') ? returnPath : "/" + returnPath);
 }
 
 public static class RecentSignInSetup
@@ -61,6 +57,7 @@ public static class RecentSignInSetup
     {
         builder.Services.Configure<RecentSignInOptions>(builder.Configuration.GetSection("Portal"));
         builder.Services.AddSingleton<RecentSignIn>();
+        builder.Services.AddScoped<Reauthentication>();
 
         // PostConfigure wraps whatever handlers other features configured, instead of replacing them.
         builder.Services.PostConfigure<CookieAuthenticationOptions>(IdentityConstants.ApplicationScheme, cookie =>

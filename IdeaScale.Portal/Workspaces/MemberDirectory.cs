@@ -11,8 +11,11 @@ public enum MemberSort
     Created,
 }
 
-/// <summary>One page request of the members list: search text, ordering and paging, all applied in SQL.</summary>
-public sealed record MemberQuery(string? Search, MemberSort Sort, bool Descending, int Page, int PageSize);
+/// <summary>
+/// One page request of the members list: search text, status (<paramref name="Active"/>: null = all) and group
+/// (direct membership; null = any) filters, ordering and paging, all applied in SQL.
+/// </summary>
+public sealed record MemberQuery(string? Search, MemberSort Sort, bool Descending, int Page, int PageSize, bool? Active = null, Guid? GroupId = null);
 
 public sealed record GroupRef(Guid Id, string DisplayName);
 
@@ -56,7 +59,7 @@ public sealed class MemberDirectory(IDbContextFactory<PortalDbContext> dbFactory
         var page = Math.Max(query.Page, 0);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
 
-        var members = Filter(db, workspaceId, query.Search);
+        var members = Filter(db, workspaceId, query);
         var total = await members.CountAsync(ct);
         var rows = await Order(members, query.Sort, query.Descending)
             .Skip(page * pageSize)
@@ -92,7 +95,7 @@ public sealed class MemberDirectory(IDbContextFactory<PortalDbContext> dbFactory
     public async Task<string> MembersSqlAsync(Guid workspaceId, MemberQuery query, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return Order(Filter(db, workspaceId, query.Search), query.Sort, query.Descending)
+        return Order(Filter(db, workspaceId, query), query.Sort, query.Descending)
             .Skip(Math.Max(query.Page, 0) * query.PageSize).Take(query.PageSize)
             .Select(m => new { m.Id, m.UserName, m.DisplayName, m.Active })
             .ToQueryString();
@@ -183,9 +186,21 @@ public sealed class MemberDirectory(IDbContextFactory<PortalDbContext> dbFactory
         return new PageOf<GroupMemberRow>(rows.Select(r => new GroupMemberRow(r.Id, r.Type, r.Display, r.UserName, r.Active)).ToList(), total);
     }
 
-    private static IQueryable<WorkspaceMember> Filter(PortalDbContext db, Guid workspaceId, string? search)
+    private static IQueryable<WorkspaceMember> Filter(PortalDbContext db, Guid workspaceId, MemberQuery query)
     {
         var members = db.Members.AsNoTracking().Where(m => m.WorkspaceId == workspaceId);
+        if (query.Active is { } active)
+        {
+            members = members.Where(m => m.Active == active);
+        }
+
+        if (query.GroupId is { } groupId)
+        {
+            members = members.Where(m => db.GroupMemberships.Any(gm =>
+                gm.WorkspaceId == workspaceId && gm.GroupId == groupId && gm.MemberId == m.Id && gm.MemberType == GroupMemberType.User));
+        }
+
+        var search = query.Search;
         if (string.IsNullOrWhiteSpace(search))
         {
             return members;

@@ -61,6 +61,9 @@ public sealed class SsoSettings(IDbContextFactory<PortalDbContext> dbFactory, ID
 
     private readonly IDataProtector protector = protection.CreateProtector("IdeaScale.Portal.SsoClientSecret.v1");
 
+    /// <summary>Encrypts an OIDC client secret the way <see cref="SaveOidcAsync"/> stores it (the demo seeder's setup uses it).</summary>
+    public string ProtectClientSecret(string secret) => protector.Protect(secret);
+
     /// <summary>The workspace's SSO as the admin sees it, or null when the account is not an admin of it (or it does not exist).</summary>
     public async Task<SsoView?> GetAsync(ClaimsPrincipal user, string slug, CancellationToken ct = default)
     {

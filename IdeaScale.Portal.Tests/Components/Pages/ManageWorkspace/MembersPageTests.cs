@@ -30,6 +30,46 @@ public sealed class MembersPageTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task StatusFilter_Deactivated_ShowsOnlyDeactivatedMembers()
+    {
+        var cut = ctx.Render<Members>(p => p.Add(x => x.Slug, "ides"));
+        cut.WaitForAssertion(() => Assert.Equal(6, cut.FindAll("tbody tr").Count), TimeSpan.FromSeconds(10));
+
+        var status = cut.FindComponent<MudSelect<string>>();
+        await cut.InvokeAsync(() => status.Instance.ValueChanged.InvokeAsync("deactivated"));
+
+        cut.WaitForAssertion(() =>
+        {
+            var rows = cut.FindAll("tbody tr");
+            Assert.Single(rows);
+            Assert.Contains("tim.berners-lee@ides.example", rows[0].TextContent, StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task GroupFilter_Research_ShowsOnlyItsMembersAndSuggestsGroupsByName()
+    {
+        var cut = ctx.Render<Members>(p => p.Add(x => x.Slug, "ides"));
+        cut.WaitForAssertion(() => Assert.Equal(6, cut.FindAll("tbody tr").Count), TimeSpan.FromSeconds(10));
+
+        var group = cut.FindComponent<MudAutocomplete<GroupRef>>();
+        var searchGroups = group.Instance.SearchFunc ?? throw new InvalidOperationException("The group filter has no search.");
+        var pending = searchGroups("resea", CancellationToken.None) ?? throw new InvalidOperationException("The group search returned no task.");
+        IEnumerable<GroupRef>? found = await pending;
+        var suggestions = (found ?? []).ToList();
+        Assert.Equal(["Research"], suggestions.Select(g => g.DisplayName));
+        await cut.InvokeAsync(() => group.Instance.ValueChanged.InvokeAsync(suggestions[0]));
+
+        cut.WaitForAssertion(() =>
+        {
+            var rows = cut.FindAll("tbody tr").Select(r => r.TextContent).ToList();
+            Assert.Equal(2, rows.Count);
+            Assert.Contains(rows, r => r.Contains("ada.lovelace@ides.example", StringComparison.Ordinal));
+            Assert.Contains(rows, r => r.Contains("alan.turing@ides.example", StringComparison.Ordinal));
+        }, TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public async Task NextPage_ManyMembers_ServerReturnsTheSecondPageInUserNameOrder()
     {
         var workspaceId = await ctx.WithDbAsync(async db =>
