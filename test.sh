@@ -87,37 +87,56 @@ start_postgres() {
       -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c max_connections=400 -c fsync=off -c synchronous_commit=off" start >/dev/null
 }
 
-# Each run: both test projects side by side, each into its own results folder.
-test_exit=0
+# Each run: both test projects side by side, each into its own results folder; a project's exit code goes to
+# "<run>-<project>.exit". The SQLite and the PostgreSQL run go side by side too: the suites wait on the database,
+# Kestrel and Chromium much of the time, so four runners keep both cores busy where two leave them half idle.
 run_suite() {
   local run="$1"
   local pids=()
   local names=()
   for project in IdeaScale.Portal.Tests IdeaScale.E2E; do
-    dotnet test "$project" --no-build -c Debug --logger "trx" --logger "console;verbosity=normal" "${@:2}" \
-      --results-directory "$results/$run/$project" >"$results/$run-$project.log" 2>&1 &
+    (
+      dotnet test "$project" --no-build -c Debug --logger "trx" --logger "console;verbosity=normal" "${@:2}" \
+        --results-directory "$results/$run/$project" >"$results/$run-$project.log" 2>&1
+      echo $? >"$results/$run-$project.exit"
+    ) &
     pids+=($!)
     names+=("$run-$project")
   done
   for i in "${!pids[@]}"; do
-    wait "${pids[$i]}" || test_exit=$?
-    # Failures in full, then each project's summary line.
-    grep -A 25 -E '^\s+Failed ' "$results/${names[$i]}.log" | head -n 600 || true
-    echo "${names[$i]}: $(grep -E '^(Passed!|Failed!)' "$results/${names[$i]}.log" || true)"
+    wait "${pids[$i]}"
   done
 }
 
-run_suite sqlite
+suites=()
+run_suite sqlite &
+suites+=($!)
 if [ "$with_postgresql" -eq 0 ]; then
   :
 elif start_postgres; then
   # Tests about SQLite itself (query plans, pragmas, the file) carry Trait Provider=Sqlite and run in the SQLite run only.
   PORTAL_TEST_PROVIDER=PostgreSQL PORTAL_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres" \
-    run_suite postgresql --filter "Provider!=Sqlite"
+    run_suite postgresql --filter "Provider!=Sqlite" &
+  suites+=($!)
 else
   cat "$results/initdb.log" "$pg_dir/server.log" 2>/dev/null | tail -n 20
   fail_step "start PostgreSQL"
 fi
+for pid in "${suites[@]}"; do
+  wait "$pid"
+done
+
+# Failures in full, then each project's summary.
+test_exit=0
+shopt -s nullglob
+for exitfile in "$results"/*.exit; do
+  name=$(basename "$exitfile" .exit)
+  code=$(cat "$exitfile")
+  [ "$code" -ne 0 ] && test_exit=$code
+  grep -A 25 -E '^\s+Failed ' "$results/$name.log" | head -n 600 || true
+  echo "$name: $(grep -E '^\s+(Passed|Failed|Skipped): ' "$results/$name.log" | tr -s ' ' | tr '\n' ' ')(exit $code)"
+done
+shopt -u nullglob
 
 passed=0
 failed=0

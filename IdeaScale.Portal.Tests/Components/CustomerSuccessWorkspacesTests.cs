@@ -50,7 +50,7 @@ public sealed class CustomerSuccessWorkspacesTests : PortalComponentContext
     }
 
     [Fact]
-    public void ToggleScim_Confirmed_DisablesScimAndAudits()
+    public async Task ToggleScim_Confirmed_DisablesScimAndAudits()
     {
         SignInAs(DemoSeeder.CsmEmail, roles: Roles.CustomerSuccess);
         var cut = Render<WorkspacesPage>();
@@ -58,12 +58,18 @@ public sealed class CustomerSuccessWorkspacesTests : PortalComponentContext
 
         Switch(cut, "SCIM enabled for Ideas Demo").Change(false);
         Providers.WaitForAssertion(() => Assert.Contains("Disable SCIM for Ideas Demo?", Providers.Markup, StringComparison.Ordinal));
-        Providers.FindAll("button").Single(b => b.TextContent.Trim() == "Disable SCIM").Click();
+        // The destructive button stays disabled until a reason is typed.
+        Assert.True(Providers.Find("[data-testid=disable-confirm]").HasAttribute("disabled"));
+        await Providers.InvokeAsync(() => Providers.Find("[data-testid=disable-reason] textarea, textarea[data-testid=disable-reason]").Input("Contract paused"));
+        Providers.WaitForAssertion(() => Assert.False(Providers.Find("[data-testid=disable-confirm]").HasAttribute("disabled")));
+        await Providers.InvokeAsync(() => Providers.Find("[data-testid=disable-confirm]").Click());
 
         cut.WaitForAssertion(() =>
         {
             using var db = Db();
-            Assert.False(db.Workspaces.Include(w => w.Scim).Single(w => w.Slug == "ides").Scim!.Enabled);
+            var scim = db.Workspaces.Include(w => w.Scim).Single(w => w.Slug == "ides").Scim!;
+            Assert.False(scim.Enabled);
+            Assert.Equal("Contract paused", scim.DisabledReason);
         });
         using var audit = Db();
         Assert.True(audit.ProvisioningEvents.Any(e => e.Operation == ProvisioningOperation.ScimDisabled && e.Actor == DemoSeeder.CsmEmail && e.Outcome == EventOutcome.Success));

@@ -140,10 +140,11 @@ public sealed class ProvisioningLogTests : IClassFixture<ProvisioningLogTests.Se
         var lines = writer.ToString().Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, lines.Length);
         Assert.StartsWith("OccurredAtUtc,ActorKind,Actor,Operation,Outcome", lines[0], StringComparison.Ordinal);
-        Assert.EndsWith("\"userName changed to \"\"Grace_Hopper\"\", 100% done, = formula\"", lines[1], StringComparison.Ordinal);
+        // The summary, quoted, then the Subject column (none for this row).
+        Assert.EndsWith("\"userName changed to \"\"Grace_Hopper\"\", 100% done, = formula\",", lines[1], StringComparison.Ordinal);
 
         using var formula = new StringWriter();
         await log.WriteCsvAsync(admin, new ProvisioningLogQuery("ides", Text: "HYPERLINK"), formula);
-        Assert.EndsWith(",\"'=HYPERLINK(\"\"http://evil\"\")\"", formula.ToString().TrimEnd(), StringComparison.Ordinal);
+        Assert.EndsWith(",\"'=HYPERLINK(\"\"http://evil\"\")\",", formula.ToString().TrimEnd(), StringComparison.Ordinal);
     }
 }

@@ -82,7 +82,7 @@ public sealed class ScimConnectionTestTests
     public async Task RunAsync_ScimDisabled_FailsAndExplainsThe403WithWhoDisabledIt()
     {
         using var factory = await StartAsync();
-        await factory.Get<ScimAdministration>().SetScimEnabledAsync(await factory.PrincipalAsync(DemoSeeder.CsmEmail), "acme", enabled: false);
+        await factory.Get<ScimAdministration>().SetScimEnabledAsync(await factory.PrincipalAsync(DemoSeeder.CsmEmail), "acme", enabled: false, reason: "Renewal pending");
         var admin = await factory.PrincipalAsync(DemoSeeder.AdminEmail("acme"));
         var before = await SnapshotAsync(factory);
 
@@ -94,6 +94,7 @@ public sealed class ScimConnectionTestTests
         Assert.All(report.Probes, p => Assert.Equal(403, p.Status));
         Assert.Contains("SCIM provisioning is disabled", report.Cause, StringComparison.Ordinal);
         Assert.Contains("disabled by " + DemoSeeder.CsmEmail, report.Cause, StringComparison.Ordinal);
+        Assert.Contains(": Renewal pending", report.Cause, StringComparison.Ordinal);
         Assert.Contains("Casey Success", report.Cause, StringComparison.Ordinal);
         await factory.FlushAsync();
         Assert.Equal(before, await SnapshotAsync(factory));

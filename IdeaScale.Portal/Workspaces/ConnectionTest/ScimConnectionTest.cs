@@ -55,6 +55,7 @@ public sealed class ScimConnectionTest(
                 ScimEnabled = w.Scim != null && w.Scim.Enabled,
                 ChangedAt = w.Scim != null ? w.Scim.EnabledChangedAt : null,
                 ChangedBy = w.Scim != null ? w.Scim.EnabledChangedBy : null,
+                DisabledReason = w.Scim != null ? w.Scim.DisabledReason : null,
                 CsmName = w.CustomerSuccessManager != null ? w.CustomerSuccessManager.DisplayName : null,
             })
             .FirstOrDefaultAsync(ct);
@@ -88,7 +89,7 @@ public sealed class ScimConnectionTest(
             var probes = await ProbeAsync(endpoint, new Uri(ws.PublicUrl).Host, token, ct);
             var cause = probes.All(p => p.Passed) ? null
                 : probes.FirstOrDefault(p => p.Status == StatusCodes.Status403Forbidden) is not null
-                    ? ForbiddenCause(ws.SsoActive, ws.ScimEnabled, ws.ChangedBy, ws.ChangedAt, ws.CsmName)
+                    ? ForbiddenCause(ws.SsoActive, ws.ScimEnabled, ws.ChangedBy, ws.ChangedAt, ws.DisabledReason, ws.CsmName)
                     : probes.First(p => !p.Passed).Explanation;
             report = new(now, baseUrl, probes, cause);
         }
@@ -104,7 +105,7 @@ public sealed class ScimConnectionTest(
     }
 
     /// <summary>Why SCIM answers 403, from the workspace's own state (who disabled it and when).</summary>
-    private static string ForbiddenCause(bool ssoActive, bool scimEnabled, string? changedBy, DateTime? changedAt, string? csm)
+    private static string ForbiddenCause(bool ssoActive, bool scimEnabled, string? changedBy, DateTime? changedAt, string? reason, string? csm)
     {
         if (!ssoActive)
         {
@@ -116,7 +117,8 @@ public sealed class ScimConnectionTest(
         {
             var who = changedBy is null ? "" : " by " + changedBy;
             var when = changedAt is { } at ? at.ToString(" 'at' yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) : "";
-            return $"SCIM answers 403 because SCIM provisioning is disabled for this workspace (disabled{who}{when}). " +
+            var why = string.IsNullOrWhiteSpace(reason) ? "" : ": " + reason;
+            return $"SCIM answers 403 because SCIM provisioning is disabled for this workspace (disabled{who}{when}{why}). " +
                 $"Your Customer Success Manager{(csm is null ? "" : " (" + csm + ")")} enables it; until then Microsoft Entra ID's and Okta's tests fail.";
         }
 
