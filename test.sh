@@ -88,8 +88,7 @@ start_postgres() {
 }
 
 # Each run: both test projects side by side, each into its own results folder; a project's exit code goes to
-# "<run>-<project>.exit". The SQLite and the PostgreSQL run go side by side too: the suites wait on the database,
-# Kestrel and Chromium much of the time, so four runners keep both cores busy where two leave them half idle.
+# "<run>-<project>.exit". The SQLite run, then the PostgreSQL run (side by side they took longer on 2 cores).
 run_suite() {
   local run="$1"
   local pids=()
@@ -108,24 +107,17 @@ run_suite() {
   done
 }
 
-suites=()
-run_suite sqlite &
-suites+=($!)
+run_suite sqlite
 if [ "$with_postgresql" -eq 0 ]; then
   :
 elif start_postgres; then
   # Tests about SQLite itself (query plans, pragmas, the file) carry Trait Provider=Sqlite and run in the SQLite run only.
   PORTAL_TEST_PROVIDER=PostgreSQL PORTAL_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres" \
-    run_suite postgresql --filter "Provider!=Sqlite" &
-  suites+=($!)
+    run_suite postgresql --filter "Provider!=Sqlite"
 else
   cat "$results/initdb.log" "$pg_dir/server.log" 2>/dev/null | tail -n 20
   fail_step "start PostgreSQL"
 fi
-for pid in "${suites[@]}"; do
-  wait "$pid"
-done
-
 # Failures in full, then each project's summary.
 test_exit=0
 shopt -s nullglob

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
@@ -131,7 +132,14 @@ public class PortalFactory : WebApplicationFactory<Program>
         }
 
         builder.ConfigureLogging(logging => logging.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
-        builder.ConfigureServices(ConfigureTestServices);
+        builder.ConfigureServices(services =>
+        {
+            // Identity's PBKDF2 at its production work factor (100,000 rounds) costs every seeded host (six demo
+            // accounts) and every sign-in tens of milliseconds of CPU, over about 1,800 hosts per run; the hash format
+            // records its own round count, so the tests exercise the same code with a smaller work factor.
+            services.Configure<PasswordHasherOptions>(o => o.IterationCount = 1_000);
+            ConfigureTestServices(services);
+        });
     }
 
     /// <summary>Hook for derived factories (fake clocks and the like).</summary>
