@@ -31,12 +31,14 @@ public sealed partial class OAuthPlatformClients(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        // Several instances starting at once may both create a client: the loser's unique client_id fails, it syncs again.
+        // Several instances starting at once may both create a client: the loser fails, either on the unique client_id
+        // (DbUpdateException) or on OpenIddict's own check that it exists already (ValidationException); it syncs again
+        // and then finds the client to update.
         try
         {
             await SyncAsync(options.CurrentValue, cancellationToken);
         }
-        catch (Exception ex) when (ex is DbUpdateException or OpenIddictExceptions.ConcurrencyException)
+        catch (Exception ex) when (ex is DbUpdateException or OpenIddictExceptions.ConcurrencyException or OpenIddictExceptions.ValidationException)
         {
             await SyncAsync(options.CurrentValue, cancellationToken);
         }
