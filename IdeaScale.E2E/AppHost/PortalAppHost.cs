@@ -23,6 +23,13 @@ public sealed class PortalAppHost : IAsyncLifetime, IDisposable
     public const string OktaClientSecret = "okta-e2e-secret-0123456789abcdefghijklmnopqrstuvwx";
     public const string OktaRedirectUri = "http://127.0.0.1:9/admin/app/cpc/ideascale/oauth/callback";
 
+    /// <summary>
+    /// Waits for a navigation to reach its URL (the response arrived), not for its load event: a page that keeps a
+    /// connection open, or a load that finished before the wait began, must not hold a journey for 30 s. The assertions
+    /// that follow wait for what they need.
+    /// </summary>
+    public static PageWaitForURLOptions Navigated { get; } = new() { WaitUntil = WaitUntilState.Commit };
+
     /// <summary>The app's clock: the system clock, moved forward by a journey that needs time to pass (then set back).</summary>
     public ShiftedClock Clock { get; } = new();
 

@@ -96,7 +96,7 @@ public sealed class ContentSecurityPolicyJourney(PortalAppHost host)
 
         await OpenAsync(page, "/");
         await page.GetByRole(AriaRole.Button, new() { Name = "Log out" }).ClickAsync();
-        await page.WaitForURLAsync(url => url.Contains("/Account/Login", StringComparison.OrdinalIgnoreCase));
+        await page.WaitForURLAsync(url => url.Contains("/Account/Login", StringComparison.OrdinalIgnoreCase), PortalAppHost.Navigated);
 
         await new LoginPage(page).SignInAsync("csm@ideascale.example", PortalAppHost.CsmPassword);
         var console = new CsWorkspacesPage(page);

@@ -45,7 +45,7 @@ public sealed class OktaAuthorizationCodeJourney(PortalAppHost host)
 
         // Not signed in: the portal's sign-in page, then back to the consent page.
         await page.GotoAsync(authorize);
-        await page.WaitForURLAsync(url => url.Contains("/Account/Login", StringComparison.OrdinalIgnoreCase));
+        await page.WaitForURLAsync(url => url.Contains("/Account/Login", StringComparison.OrdinalIgnoreCase), PortalAppHost.Navigated);
         await page.GetByLabel("Email").FillAsync("admin@ides.example");
         await page.GetByLabel("Password").FillAsync(PortalAppHost.AdminPassword);
         await page.GetByRole(AriaRole.Button, new() { Name = "Log in", Exact = true }).ClickAsync();

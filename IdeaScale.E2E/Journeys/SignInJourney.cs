@@ -37,11 +37,11 @@ public sealed class SignInJourney(PortalAppHost host)
         await Assertions.Expect(page.GetByText(email)).ToBeVisibleAsync();
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Log out" }).ClickAsync();
-        await page.WaitForURLAsync(url => url.Contains("/Account/Login", StringComparison.OrdinalIgnoreCase));
+        await page.WaitForURLAsync(url => url.Contains("/Account/Login", StringComparison.OrdinalIgnoreCase), PortalAppHost.Navigated);
 
         // Signed out: the dashboard sends the browser back to the sign-in page.
         await page.GotoAsync("/");
-        await page.WaitForURLAsync(url => url.Contains("/Account/Login", StringComparison.OrdinalIgnoreCase));
+        await page.WaitForURLAsync(url => url.Contains("/Account/Login", StringComparison.OrdinalIgnoreCase), PortalAppHost.Navigated);
         await page.Context.CloseAsync();
     }
 

@@ -47,18 +47,18 @@ public sealed class TwoFactorJourney(PortalAppHost host)
         await page.GotoAsync("/");
         await LoginPage.WaitForCircuitAsync(page);
         await page.GetByRole(AriaRole.Button, new() { Name = "Log out" }).ClickAsync();
-        await page.WaitForURLAsync(url => url.Contains("/Account/Login", StringComparison.OrdinalIgnoreCase));
+        await page.WaitForURLAsync(url => url.Contains("/Account/Login", StringComparison.OrdinalIgnoreCase), PortalAppHost.Navigated);
         await page.GotoAsync("/Account/Login");
         await page.GetByLabel("Email").FillAsync(Email);
         await page.GetByLabel("Password").FillAsync(Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Log in", Exact = true }).ClickAsync();
 
-        await page.WaitForURLAsync(url => url.Contains("/Account/LoginWith2fa", StringComparison.OrdinalIgnoreCase));
+        await page.WaitForURLAsync(url => url.Contains("/Account/LoginWith2fa", StringComparison.OrdinalIgnoreCase), PortalAppHost.Navigated);
         await PortalAppHost.ScreenshotAsync(page, "2fa-login-step");
         await page.GetByLabel("Authenticator code").FillAsync(Totp.Compute(sharedKey, DateTimeOffset.UtcNow));
         await page.GetByRole(AriaRole.Button, new() { Name = "Log in", Exact = true }).ClickAsync();
 
-        await page.WaitForURLAsync(url => !url.Contains("/Account/", StringComparison.OrdinalIgnoreCase));
+        await page.WaitForURLAsync(url => !url.Contains("/Account/", StringComparison.OrdinalIgnoreCase), PortalAppHost.Navigated);
         await LoginPage.WaitForCircuitAsync(page);
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Log out" })).ToBeVisibleAsync();
         await PortalAppHost.ScreenshotAsync(page, "2fa-signed-in");

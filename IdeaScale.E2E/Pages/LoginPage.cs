@@ -1,3 +1,5 @@
+using IdeaScale.E2E.AppHost;
+
 using Microsoft.Playwright;
 
 namespace IdeaScale.E2E.Pages;
@@ -11,7 +13,7 @@ public sealed class LoginPage(IPage page)
         await page.GetByLabel("Email").FillAsync(email);
         await page.GetByLabel("Password").FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Log in", Exact = true }).ClickAsync();
-        await page.WaitForURLAsync(url => !url.Contains("/Account/Login", StringComparison.OrdinalIgnoreCase));
+        await page.WaitForURLAsync(url => !url.Contains("/Account/Login", StringComparison.OrdinalIgnoreCase), PortalAppHost.Navigated);
     }
 
     /// <summary>Waits until the interactive circuit is up, so clicks reach Blazor handlers.</summary>

@@ -56,7 +56,7 @@ public sealed class CustomerSuccessWorkspacesTests : PortalComponentContext
         var cut = Render<WorkspacesPage>();
         cut.WaitForAssertion(() => Switch(cut, "SCIM enabled for Ideas Demo"));
 
-        Switch(cut, "SCIM enabled for Ideas Demo").Change(false);
+        InTurn(() => Switch(cut, "SCIM enabled for Ideas Demo").Change(false));
         Providers.WaitForAssertion(() => Assert.Contains("Disable SCIM for Ideas Demo?", Providers.Markup, StringComparison.Ordinal));
         // The destructive button stays disabled until a reason is typed.
         Assert.True(Providers.Find("[data-testid=disable-confirm]").HasAttribute("disabled"));
@@ -123,9 +123,9 @@ public sealed class CustomerSuccessWorkspacesTests : PortalComponentContext
         var cut = Render<WorkspacesPage>();
         cut.WaitForAssertion(() => Switch(cut, "SCIM enabled for Ideas Demo"));
 
-        Switch(cut, "SCIM enabled for Ideas Demo").Change(false);
+        InTurn(() => Switch(cut, "SCIM enabled for Ideas Demo").Change(false));
         Providers.WaitForAssertion(() => Assert.Contains("Disable SCIM for Ideas Demo?", Providers.Markup, StringComparison.Ordinal));
-        Providers.FindAll("button").Single(b => b.TextContent.Trim() == "Cancel").Click();
+        InTurn(() => Providers.FindAll("button").Single(b => b.TextContent.Trim() == "Cancel").Click());
 
         Providers.WaitForAssertion(() => Assert.DoesNotContain("Disable SCIM for Ideas Demo?", Providers.Markup, StringComparison.Ordinal));
         using var db = Db();

@@ -52,7 +52,7 @@ public sealed class OAuthClientSectionTests : PortalComponentContext
         var cut = RenderSection();
         cut.WaitForAssertion(() => cut.Find("[data-testid=oauth-client-id]"));
 
-        cut.FindAll("button").First(b => b.TextContent.Contains("Add a secret", StringComparison.Ordinal)).Click();
+        InTurn(() => cut.FindAll("button").First(b => b.TextContent.Contains("Add a secret", StringComparison.Ordinal)).Click());
         cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=oauth-secret-row]").Count));
         var secret = cut.Find("[data-testid=new-oauth-secret]").TextContent.Trim();
         Assert.StartsWith("iscs_", secret, StringComparison.Ordinal);
@@ -61,9 +61,9 @@ public sealed class OAuthClientSectionTests : PortalComponentContext
         using var http = App.CreateClient();
         await OAuthTestKit.AccessTokenAsync(await OAuthTestKit.RequestTokenBasicAsync(http, PortalFactory.IdesOAuthClientId, secret));
 
-        cut.Find($"button[aria-label='Remove client secret ending {PortalFactory.IdesOAuthSecret[^4..]}']").Click();
+        InTurn(() => cut.Find($"button[aria-label='Remove client secret ending {PortalFactory.IdesOAuthSecret[^4..]}']").Click());
         Providers.WaitForAssertion(() => Assert.Contains("Remove this client secret?", Providers.Markup, StringComparison.Ordinal));
-        Providers.FindAll("button").First(b => b.TextContent.Trim() == "Remove").Click();
+        InTurn(() => Providers.FindAll("button").First(b => b.TextContent.Trim() == "Remove").Click());
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=oauth-secret-row]")));
 
         Assert.Equal("invalid_client", await OAuthTestKit.ErrorAsync(await OAuthTestKit.RequestTokenBasicAsync(http, PortalFactory.IdesOAuthClientId, PortalFactory.IdesOAuthSecret)));
@@ -78,12 +78,12 @@ public sealed class OAuthClientSectionTests : PortalComponentContext
         var cut = RenderSection();
         cut.WaitForAssertion(() => cut.Find("[data-testid=oauth-client-id]"));
 
-        cut.FindAll("button").First(b => b.TextContent.Contains("Revoke client", StringComparison.Ordinal)).Click();
+        InTurn(() => cut.FindAll("button").First(b => b.TextContent.Contains("Revoke client", StringComparison.Ordinal)).Click());
         Providers.WaitForAssertion(() => Assert.Contains("Revoke the OAuth client?", Providers.Markup, StringComparison.Ordinal));
-        Providers.FindAll("button").First(b => b.TextContent.Trim() == "Revoke").Click();
+        InTurn(() => Providers.FindAll("button").First(b => b.TextContent.Trim() == "Revoke").Click());
         cut.WaitForAssertion(() => cut.Find("[data-testid=oauth-no-client]"));
 
-        cut.FindAll("button").First(b => b.TextContent.Contains("Create OAuth client", StringComparison.Ordinal)).Click();
+        InTurn(() => cut.FindAll("button").First(b => b.TextContent.Contains("Create OAuth client", StringComparison.Ordinal)).Click());
         cut.WaitForAssertion(() => cut.Find("[data-testid=new-oauth-secret]"));
         var clientId = cut.Find("[data-testid=oauth-client-id]").TextContent.Trim();
         Assert.StartsWith("ides-", clientId, StringComparison.Ordinal);
@@ -120,9 +120,9 @@ public sealed class OAuthClientSectionTests : PortalComponentContext
             Assert.Equal("https://login.microsoftonline.com/tenant-1/discovery/v2.0/keys", client.FederationJwksUrl);
         }
 
-        cut.FindAll("button").First(b => b.TextContent.Contains("Remove federation", StringComparison.Ordinal)).Click();
+        InTurn(() => cut.FindAll("button").First(b => b.TextContent.Contains("Remove federation", StringComparison.Ordinal)).Click());
         Providers.WaitForAssertion(() => Assert.Contains("Remove workload identity federation?", Providers.Markup, StringComparison.Ordinal));
-        Providers.FindAll("button").First(b => b.TextContent.Trim() == "Remove").Click();
+        InTurn(() => Providers.FindAll("button").First(b => b.TextContent.Trim() == "Remove").Click());
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=oauth-federation-settings]")));
         await using (var db = Db())
         {

@@ -65,9 +65,9 @@ public sealed class OAuthGrantsSectionTests() : PortalComponentContext(Authoriza
         var cut = RenderSection();
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=oauth-grant-row]")));
 
-        cut.Find($"button[aria-label='Revoke the OAuth grant of Okta given by {DemoSeeder.AdminEmail("ides")}']").Click();
+        InTurn(() => cut.Find($"button[aria-label='Revoke the OAuth grant of Okta given by {DemoSeeder.AdminEmail("ides")}']").Click());
         Providers.WaitForAssertion(() => Assert.Contains("Revoke Okta's access?", Providers.Markup, StringComparison.Ordinal));
-        Providers.FindAll("button").First(b => b.TextContent.Trim() == "Revoke access").Click();
+        InTurn(() => Providers.FindAll("button").First(b => b.TextContent.Trim() == "Revoke access").Click());
         cut.WaitForAssertion(() => cut.Find("[data-testid=oauth-no-grant]"));
 
         await using var db = Db();

@@ -94,6 +94,12 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         RenderProviders();
     }
 
+    /// <summary>
+    /// Finds an element and fires its event in one dispatcher turn. Found in one turn and fired in a later one, the
+    /// element can hold an event handler that a re-render in between retired (a dialog opening, data arriving).
+    /// </summary>
+    protected void InTurn(Action findAndFire) => Renderer.Dispatcher.InvokeAsync(findAndFire).GetAwaiter().GetResult();
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     // MudBlazor's services are IAsyncDisposable only, so the context is disposed asynchronously.

@@ -98,7 +98,7 @@ public sealed class ScimPageTests : PortalComponentContext
         var cut = RenderScim("ides");
         cut.WaitForAssertion(() => Button(cut, "Show SCIM token"));
 
-        Button(cut, "Show SCIM token").Click();
+        InTurn(() => Button(cut, "Show SCIM token").Click());
 
         cut.WaitForAssertion(() => Assert.Equal(PortalFactory.IdesToken, cut.Find("[data-testid=scim-token]").TextContent.Trim()));
         Assert.NotNull(Button(cut, "Hide SCIM token"));
@@ -113,7 +113,7 @@ public sealed class ScimPageTests : PortalComponentContext
         var cut = RenderScim("ides");
         cut.WaitForAssertion(() => Button(cut, "Copy SCIM token"));
 
-        Button(cut, "Copy SCIM token").Click();
+        InTurn(() => Button(cut, "Copy SCIM token").Click());
 
         cut.WaitForAssertion(() => Assert.Contains(JSInterop.Invocations, i => i.Identifier == "portal.copyText"));
         Assert.Equal(PortalFactory.IdesToken, JSInterop.Invocations.Single(i => i.Identifier == "portal.copyText").Arguments[0]);
@@ -129,13 +129,13 @@ public sealed class ScimPageTests : PortalComponentContext
         var cut = RenderScim("ides");
         cut.WaitForAssertion(() => Button(cut, "Show SCIM token"));
 
-        Button(cut, "Show SCIM token").Click();
+        InTurn(() => Button(cut, "Show SCIM token").Click());
 
         // A wrong password: refused on the server, counted towards lockout, nothing revealed or audited.
         Providers.WaitForAssertion(() => Assert.Contains("Confirm it's you", Providers.Markup, StringComparison.Ordinal));
         Assert.Contains(DemoSeeder.AdminEmail("ides"), Providers.Markup, StringComparison.Ordinal);
-        Providers.Find("input[type=password]").Input("not-the-password");
-        Providers.Find("form#reauthentication-form").Submit();
+        InTurn(() => Providers.Find("input[type=password]").Input("not-the-password"));
+        InTurn(() => Providers.Find("form#reauthentication-form").Submit());
         Providers.WaitForAssertion(() => Assert.Contains("That password is not correct.", Providers.Markup, StringComparison.Ordinal));
         Assert.DoesNotContain(PortalFactory.IdesToken, cut.Markup, StringComparison.Ordinal);
         using (var db = Db())
@@ -145,8 +145,8 @@ public sealed class ScimPageTests : PortalComponentContext
         }
 
         // The right password completes the interrupted action: the token is shown, and the reveal audited.
-        Providers.Find("input[type=password]").Input(PortalFactory.AdminPassword);
-        Providers.Find("form#reauthentication-form").Submit();
+        InTurn(() => Providers.Find("input[type=password]").Input(PortalFactory.AdminPassword));
+        InTurn(() => Providers.Find("form#reauthentication-form").Submit());
 
         cut.WaitForAssertion(() => Assert.Equal(PortalFactory.IdesToken, cut.Find("[data-testid=scim-token]").TextContent.Trim()));
         Assert.DoesNotContain("Confirm it's you", Providers.Markup, StringComparison.Ordinal);
@@ -162,9 +162,9 @@ public sealed class ScimPageTests : PortalComponentContext
         var cut = RenderScim("ides");
         cut.WaitForAssertion(() => Button(cut, "Show SCIM token"));
 
-        Button(cut, "Show SCIM token").Click();
+        InTurn(() => Button(cut, "Show SCIM token").Click());
         Providers.WaitForAssertion(() => Assert.Contains("Confirm it's you", Providers.Markup, StringComparison.Ordinal));
-        Providers.FindAll("button").Single(b => b.TextContent.Trim() == "Cancel").Click();
+        InTurn(() => Providers.FindAll("button").Single(b => b.TextContent.Trim() == "Cancel").Click());
 
         Providers.WaitForAssertion(() => Assert.DoesNotContain("Confirm it's you", Providers.Markup, StringComparison.Ordinal));
         Assert.DoesNotContain(PortalFactory.IdesToken, cut.Markup, StringComparison.Ordinal);
@@ -180,15 +180,15 @@ public sealed class ScimPageTests : PortalComponentContext
         var cut = RenderScim("ides");
         cut.WaitForAssertion(() => Button(cut, "Regenerate SCIM token"));
 
-        Button(cut, "Regenerate SCIM token").Click();
+        InTurn(() => Button(cut, "Regenerate SCIM token").Click());
 
         Providers.WaitForAssertion(() => Assert.Contains("Provisioning stops until your identity provider gets the new token", Providers.Markup, StringComparison.Ordinal));
         Assert.Contains("No grace period", Providers.Markup, StringComparison.Ordinal);
         Assert.Contains("24 hours", Providers.Markup, StringComparison.Ordinal);
         var radios = Providers.FindAll("input[type=radio]");
         Assert.Equal(3, radios.Count);
-        radios[1].Click();
-        Providers.FindAll("button").Single(b => b.TextContent.Trim() == "Regenerate").Click();
+        InTurn(() => Providers.FindAll("input[type=radio]")[1].Click());
+        InTurn(() => Providers.FindAll("button").Single(b => b.TextContent.Trim() == "Regenerate").Click());
 
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=new-token]")));
         var newToken = cut.Find("[data-testid=new-token]").TextContent.Trim();
@@ -217,10 +217,10 @@ public sealed class ScimPageTests : PortalComponentContext
         var winner = await ActivatorUtilities.CreateInstance<ScimAdministration>(App.Services)
             .RegenerateTokenAsync(admin, "ides", TokenGracePeriod.OneHour, shown);
 
-        Button(cut, "Regenerate SCIM token").Click();
+        InTurn(() => Button(cut, "Regenerate SCIM token").Click());
         Providers.WaitForAssertion(() => Assert.NotEmpty(Providers.FindAll("[data-testid=replaced-token]")));
-        Providers.FindAll("input[type=radio]")[0].Click();
-        Providers.FindAll("button").Single(b => b.TextContent.Trim() == "Regenerate").Click();
+        InTurn(() => Providers.FindAll("input[type=radio]")[0].Click());
+        InTurn(() => Providers.FindAll("button").Single(b => b.TextContent.Trim() == "Regenerate").Click());
 
         cut.WaitForAssertion(() => Assert.Contains("regenerated the SCIM token", cut.Find("[data-testid=regenerate-conflict]").TextContent, StringComparison.Ordinal));
         Assert.Contains(DemoSeeder.AdminEmail("ides"), cut.Find("[data-testid=regenerate-conflict]").TextContent, StringComparison.Ordinal);
@@ -243,9 +243,9 @@ public sealed class ScimPageTests : PortalComponentContext
         var cut = RenderScim("ides");
         cut.WaitForAssertion(() => Button(cut, "Regenerate SCIM token"));
 
-        Button(cut, "Regenerate SCIM token").Click();
+        InTurn(() => Button(cut, "Regenerate SCIM token").Click());
         Providers.WaitForAssertion(() => Assert.Contains("Regenerate the SCIM token?", Providers.Markup, StringComparison.Ordinal));
-        Providers.FindAll("button").Single(b => b.TextContent.Trim() == "Cancel").Click();
+        InTurn(() => Providers.FindAll("button").Single(b => b.TextContent.Trim() == "Cancel").Click());
 
         Providers.WaitForAssertion(() => Assert.DoesNotContain("Regenerate the SCIM token?", Providers.Markup, StringComparison.Ordinal));
         Assert.Empty(cut.FindAll("[data-testid=new-token]"));

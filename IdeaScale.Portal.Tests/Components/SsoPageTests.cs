@@ -27,7 +27,7 @@ public sealed class SsoPageTests : PortalComponentContext
         var cut = Render<SsoPage>(p => p.Add(s => s.Slug, "nosso"));
         cut.WaitForAssertion(() => cut.Find("[data-testid=sso-status]"));
 
-        cut.FindAll("button").Single(b => b.TextContent.Trim() == "Save settings").Click();
+        InTurn(() => cut.FindAll("button").Single(b => b.TextContent.Trim() == "Save settings").Click());
 
         cut.WaitForAssertion(() => Assert.Contains("Enter the identity provider's entity id", cut.Markup, StringComparison.Ordinal));
         Assert.Contains("Enter the sign-on URL.", cut.Markup, StringComparison.Ordinal);
@@ -68,8 +68,8 @@ public sealed class SsoPageTests : PortalComponentContext
         Assert.Contains("Leave blank to keep", cut.Markup, StringComparison.Ordinal);
 
         // Change only the client id and save with the secret left blank.
-        cut.FindAll("input").Single(i => i.GetAttribute("value") == "acme-portal").Change("acme-portal-2");
-        cut.FindAll("button").Single(b => b.TextContent.Trim() == "Save settings").Click();
+        InTurn(() => cut.FindAll("input").Single(i => i.GetAttribute("value") == "acme-portal").Change("acme-portal-2"));
+        InTurn(() => cut.FindAll("button").Single(b => b.TextContent.Trim() == "Save settings").Click());
 
         cut.WaitForAssertion(() =>
         {

@@ -124,7 +124,7 @@ public sealed class MembersPageTests : IAsyncDisposable
         var cut = ctx.Render<Members>(p => p.Add(x => x.Slug, "ides"));
         cut.WaitForAssertion(() => Assert.Equal(6, cut.FindAll("tbody tr").Count), TimeSpan.FromSeconds(10));
 
-        cut.FindAll("button").Single(b => b.GetAttribute("aria-label") == "Show details of ada.lovelace@ides.example").Click();
+        await cut.InvokeAsync(() => cut.FindAll("button").Single(b => b.GetAttribute("aria-label") == "Show details of ada.lovelace@ides.example").Click());
 
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=member-detail] tr[data-path]")), TimeSpan.FromSeconds(10));
         string? Value(string path) => cut.Find($"[data-testid=member-detail] tr[data-path='{path}'] td").TextContent.Trim();
