@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The SCIM load benchmark (issue 6), from a clean clone on a fresh machine, in one command:
 #   ./bench.sh [--provider sqlite|postgresql] [--sizes 10000,100000] [--scale-users 1000000] [--duration 4] [--first-warmup 6] [--warmup 2]
-#              [--connections 8] [--provision-seconds 45] [--port 5301]
+#              [--connections 8] [--provision-seconds 45] [--port 5301] [--scenarios create,user-patch,...]
 # --provider postgresql (default sqlite) installs Debian postgresql when missing, starts a throwaway cluster on a
 # free loopback port in a temporary folder (pinned to the server core like the servers; stopped and removed on
 # exit) and runs the app and a plain Kestrel + Npgsql reference on it, each in its own database.

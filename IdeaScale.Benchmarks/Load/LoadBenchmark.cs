@@ -42,12 +42,21 @@ internal sealed class LoadBenchmark
         Directory.CreateDirectory(settings.ResultsDirectory);
         var benchmark = new LoadBenchmark(settings);
         var markdown = await benchmark.RunAllAsync();
-        var file = Path.Combine(settings.ResultsDirectory, $"{benchmark.report.Started:yyyy-MM-dd'T'HHmm'Z'}.md");
-        await File.WriteAllTextAsync(file, markdown);
         Console.WriteLine();
         Console.WriteLine(markdown);
-        Console.WriteLine($"Report written to {file}");
+        Console.WriteLine($"Report written to {benchmark.ReportFile}");
         return 0;
+    }
+
+    private string ReportFile => Path.Combine(settings.ResultsDirectory, $"{report.Started:yyyy-MM-dd'T'HHmm'Z'}.md");
+
+    /// <summary>Writes the report as it stands: after every phase, so a run cut short still leaves its figures.</summary>
+    private async Task<string> WriteReportAsync()
+    {
+        var markdown = report.ToMarkdown();
+        await File.WriteAllTextAsync(ReportFile, markdown);
+        Log($"report written to {ReportFile}");
+        return markdown;
     }
 
     private async Task<string> RunAllAsync()
@@ -85,6 +94,9 @@ internal sealed class LoadBenchmark
                 report.Note($"The {size:N0}-user phase stopped: {e.GetType().Name}: {e.Message}");
                 Log($"phase failed: {e}");
             }
+
+            report.SetMemory(app.PeakRssKib(), reference.PeakRssKib());
+            await WriteReportAsync();
         }
 
         if (settings.ScaleUsers > 0)
@@ -102,7 +114,7 @@ internal sealed class LoadBenchmark
 
         report.SetMemory(app.PeakRssKib(), reference.PeakRssKib());
         report.SetLockedErrors(CountLocked(app.LogPath));
-        return report.ToMarkdown();
+        return await WriteReportAsync();
     }
 
     private async Task<(string? Group10, string? Group10k)> RunSizeAsync(
@@ -126,7 +138,7 @@ internal sealed class LoadBenchmark
             report.Note($"{size:N0} users: GET /Users/{{id}} of a provisioned user did not answer 200; ids in the list may not match the API's.");
         }
 
-        if (group10 is null || group10k is null)
+        if ((group10 is null || group10k is null) && (Selected("patch10") || Selected("patch10k") || Selected("group-get")))
         {
             try
             {
@@ -179,7 +191,7 @@ internal sealed class LoadBenchmark
 
         // The first size warms up longer: both servers' code paths reach tier-1 JIT before they are measured.
         var warmup = size == settings.Sizes[0] ? settings.FirstWarmup : settings.Warmup;
-        foreach (var scenario in scenarios)
+        foreach (var scenario in scenarios.Where(s => Selected(s.Key)))
         {
             var appResult = await MeasureAsync(app, scenario, warmup);
             var refResult = await MeasureAsync(reference, scenario, warmup);
@@ -188,7 +200,7 @@ internal sealed class LoadBenchmark
 
         report.SetSizeMemory(size, app.PeakRssKib(), reference.PeakRssKib());
         // The log's overhead at the largest size only (where it is largest), so the whole run stays under 15 minutes.
-        if (size == settings.Sizes.Max())
+        if (size == settings.Sizes.Max() && Selected("overhead"))
         {
             await MeasureOverheadAsync(appDb, size, scenarios.Take(3).ToList());
         }
@@ -211,9 +223,16 @@ internal sealed class LoadBenchmark
         if (existing < size)
         {
             Log($"inserting {size - existing:N0} users directly into the app's database");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var inserted = db.BulkInsertUsers(workspaceId, nextUserNumber, size - existing);
             nextUserNumber += inserted + 100;
-            report.Note($"Scale phase: {inserted:N0} users were inserted directly into the app's database (up to {size:N0}).");
+            report.Note($"Scale phase: {inserted:N0} users were inserted directly into the app's database (up to {size:N0}) in {clock.Elapsed.TotalSeconds:N1} s (set-based INSERT … SELECT).");
+            Log($"inserted {inserted:N0} users in {clock.Elapsed.TotalSeconds:N1} s");
+        }
+
+        if (!ScaleScenarioKeys.Any(Selected))
+        {
+            return;
         }
 
         var users = db.BenchUsers(workspaceId);
@@ -241,6 +260,11 @@ internal sealed class LoadBenchmark
             new("cursor", "GET /Users?cursor=<next>&count=100 (RFC 9865 walk)", ["cursor", usersFile]),
         })
         {
+            if (!Selected(scenario.Key))
+            {
+                continue;
+            }
+
             var appResult = await MeasureAsync(app, scenario, settings.Warmup);
             var refResult = await MeasureAsync(reference, scenario, settings.Warmup);
             report.AddScenario(size, scenario, appResult, refResult);
@@ -248,6 +272,11 @@ internal sealed class LoadBenchmark
 
         report.SetSizeMemory(size, app.PeakRssKib(), reference.PeakRssKib());
     }
+
+    private static readonly string[] ScaleScenarioKeys = ["filter", "id", "patch100k", "cursor"];
+
+    /// <summary>Whether --scenarios (a comma-separated list of scenario keys, "overhead" for the log's overhead) includes the key; all when not given.</summary>
+    private bool Selected(string key) => settings.Scenarios is null || settings.Scenarios.Contains(key);
 
     /// <summary>
     /// POST /Users with 1 client, then with 8 clients up to <paramref name="size"/> users; each run is capped in time
@@ -454,7 +483,7 @@ internal sealed class LoadBenchmark
     internal sealed record LoadSettings(
         string AppDirectory, string WorkDirectory, string ResultsDirectory, string LuaDirectory, IReadOnlyList<int> Sizes,
         int Connections, TimeSpan Duration, TimeSpan Warmup, TimeSpan FirstWarmup, int ServerCore, int ClientCore, int AppPort, int OneClientUsers, int ProvisionSeconds,
-        string OffSettings, string Commit, BenchProvider Provider, string? PostgresConnection, int ScaleUsers)
+        string OffSettings, string Commit, BenchProvider Provider, string? PostgresConnection, int ScaleUsers, IReadOnlySet<string>? Scenarios)
     {
         public static LoadSettings From(CommandLine o)
         {
@@ -479,7 +508,8 @@ internal sealed class LoadBenchmark
                 o["commit"] ?? "",
                 BenchProviders.Parse(o["provider"]),
                 o["postgres"],
-                Int("scale-users", 1_000_000));
+                Int("scale-users", 1_000_000),
+                o["scenarios"] is { } keys ? keys.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase) : null);
         }
     }
 }

@@ -50,7 +50,7 @@ public sealed class ScimFactory() : PortalFactory(null, Settings())
     /// <summary>The SQL commands (round trips) executed since <paramref name="mark"/>, each with all the statements it batches.</summary>
     public IReadOnlyList<string> CommandsSince(int mark) =>
         Logs.Lines.Skip(mark).Where(l => l.Contains("Executed DbCommand", StringComparison.Ordinal)
-            || l.Contains("Executed prepared read command", StringComparison.Ordinal)).ToList();
+            || l.Contains("Executed prepared ", StringComparison.Ordinal)).ToList();
 
     /// <summary>One logged command split into its statements (EF Core ends each batched one with ";" and a line break).</summary>
     private static IEnumerable<string> Statements(string line)

@@ -77,6 +77,14 @@ public sealed record PortalDatabase(DatabaseProvider Provider, string Connection
         _ => false,
     };
 
+    /// <summary>True when an ADO.NET command failed on a unique index (the prepared writes), on either provider.</summary>
+    public static bool IsUniqueViolation(DbException exception) => exception switch
+    {
+        SqliteException sqlite => sqlite.SqliteErrorCode == 19 && sqlite.SqliteExtendedErrorCode is 2067 or 1555,
+        PostgresException postgres => postgres.SqlState == PostgresErrorCodes.UniqueViolation,
+        _ => false,
+    };
+
     /// <summary>Makes a relative SQLite file path relative to the content root and creates its folder.</summary>
     private static string ResolveSqlitePath(string connectionString, string contentRoot)
     {

@@ -9,8 +9,8 @@ using Microsoft.Data.Sqlite;
 namespace IdeaScale.Portal.Data;
 
 /// <summary>
-/// Long-lived read connections for the reads identity providers run on every sync (GET /Users/{id}, the userName
-/// lookup), each keeping its commands prepared. The load benchmark found that compiling the statements was most of
+/// Long-lived connections for the reads identity providers run on every sync (GET /Users/{id}, the userName
+/// lookup) and the write they run most (a new user, <see cref="Scim.Users.UserWriter"/>), each keeping its commands prepared. The load benchmark found that compiling the statements was most of
 /// such a read: Microsoft.Data.Sqlite finalizes a command's prepared statements when its connection closes, and the
 /// pooled EF connection closes after every request, so every request compiled its statements again. A session is
 /// rented for one read and returned; at most <see cref="MaxIdle"/> stay open. Reads see every committed write: each
@@ -76,8 +76,13 @@ public sealed partial class ReadSessions(PortalDatabase database, ILogger<ReadSe
 
     internal void LogRead(string text) => LogCommand(logger, text);
 
+    internal void LogWrite(string text) => LogWriteCommand(logger, text);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Executed prepared read command {CommandText}")]
     private static partial void LogCommand(ILogger logger, string commandText);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Executed prepared write command {CommandText}")]
+    private static partial void LogWriteCommand(ILogger logger, string commandText);
 
     /// <summary>One open connection and the commands prepared on it, used by one read at a time.</summary>
     public sealed class Session(DbConnection connection) : IDisposable
@@ -109,6 +114,14 @@ public sealed partial class ReadSessions(PortalDatabase database, ILogger<ReadSe
         public DbTransaction BeginRead() => connection is SqliteConnection sqlite
             ? sqlite.BeginTransaction(deferred: true)
             : connection.BeginTransaction(IsolationLevel.RepeatableRead);
+
+        /// <summary>
+        /// A write transaction (the prepared writes of a new user): on SQLite BEGIN IMMEDIATE, which takes the write
+        /// lock first, as EF's transactions do (waiting up to busy_timeout); read committed on PostgreSQL, EF's default.
+        /// </summary>
+        public DbTransaction BeginWrite() => connection is SqliteConnection sqlite
+            ? sqlite.BeginTransaction(deferred: false)
+            : connection.BeginTransaction(IsolationLevel.ReadCommitted);
 
         public void Dispose()
         {

@@ -2,6 +2,7 @@ using IdeaScale.Portal.Scim.Discovery;
 using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Groups;
 using IdeaScale.Portal.Scim.Protocol;
+using IdeaScale.Portal.Scim.Resources;
 using IdeaScale.Portal.Scim.Tenancy;
 using IdeaScale.Portal.Scim.Users;
 
@@ -20,7 +21,10 @@ public static class ScimEndpoints
         builder.Services.AddScoped<ScimTenant>();
         builder.Services.AddScoped<Logging.ScimRequestLog>();
         builder.Services.AddSingleton<UserReader>();
+        builder.Services.AddSingleton<UserWriter>();
         builder.Services.AddSingleton<GroupReader>();
+        builder.Services.AddScoped<IResourceStore<WorkspaceMember, UserRows>, UserResource>();
+        builder.Services.AddScoped<IResourceStore<WorkspaceGroup, GroupReader.Read?>, GroupResource>();
         builder.Services.AddSingleton<Paging.ScimCursors>();
         builder.Services.AddSingleton<Paging.IndexPaging>();
         builder.AddScimAccess();
@@ -56,8 +60,8 @@ public static class ScimEndpoints
     public static WebApplication MapScim(this WebApplication app)
     {
         var scim = app.MapGroup(BasePath).DisableAntiforgery().AddEndpointFilterFactory(OneConnectionPerRequest);
-        scim.MapScimUsers();
-        scim.MapScimGroups();
+        scim.MapScimResource<WorkspaceMember, UserRows>("/Users");
+        scim.MapScimResource<WorkspaceGroup, GroupReader.Read?>("/Groups");
         scim.MapScimDiscovery();
         scim.MapPost("/.search", SearchAll);
         // RFC 7644 §3.7 bulk and §3.11 /Me are not supported: 501 with a SCIM error, whatever the method.
@@ -71,7 +75,9 @@ public static class ScimEndpoints
     /// A filter naming an attribute only one type has matches nothing of the other type. An attributes or
     /// excludedAttributes entry must name an attribute of some type; each type applies the entries it has.
     /// </summary>
-    private static async Task<IResult> SearchAll(HttpContext context, PortalDbContext db, UserReader reader, Paging.IndexPaging paging, ScimTenant tenant, IConfiguration configuration)
+    private static async Task<IResult> SearchAll(
+        HttpContext context, IResourceStore<WorkspaceMember, UserRows> userStore, IResourceStore<WorkspaceGroup, GroupReader.Read?> groupStore,
+        Paging.IndexPaging paging, Paging.ScimCursors cursors, ScimTenant tenant, IConfiguration configuration)
     {
         var ct = context.RequestAborted;
         var search = ScimRequest.FromSearch(await ScimRequest.ReadAsync<SearchRequest>(context.Request), ScimRequest.MaxResults(configuration));
@@ -89,18 +95,18 @@ public static class ScimEndpoints
         };
 
         var query = For(Schema.ScimRegistry.UserType);
-        var users = await TryQueryAsync(() => UserEndpoints.QueryAsync(query, context.RequestServices, reader, tenant, ct));
+        var users = await TryQueryAsync(() => ResourceEndpoints.QueryAsync(query, userStore, paging, cursors, tenant, ct));
         var userTotal = users?.Total ?? 0;
         var groupQuery = For(Schema.ScimRegistry.GroupType) with
         {
             StartIndex = Math.Max(1, search.StartIndex - userTotal),
             Count = search.Count - (users?.Resources.Count ?? 0),
         };
-        var groups = await TryQueryAsync(() => GroupEndpoints.QueryAsync(groupQuery, db, paging, tenant, ct));
+        var groups = await TryQueryAsync(() => ResourceEndpoints.QueryAsync(groupQuery, groupStore, paging, cursors, tenant, ct));
         if (users is null && groups is null)
         {
             // Neither type accepts the filter: report the users' error.
-            await UserEndpoints.QueryAsync(query, context.RequestServices, reader, tenant, ct);
+            await ResourceEndpoints.QueryAsync(query, userStore, paging, cursors, tenant, ct);
         }
 
         var resources = (users?.Resources ?? []).Concat(groups?.Resources ?? []).ToList();

@@ -32,7 +32,7 @@ public sealed class SmallBatchScimFactory() : PortalFactory(null, new Dictionary
     /// <summary>The SQL commands executed since <paramref name="mark"/>, as <see cref="ScimFactory.SqlSince"/>.</summary>
     public IReadOnlyList<string> SqlSince(int mark) =>
         Logs.Lines.Skip(mark).Where(l => l.Contains("Executed DbCommand", StringComparison.Ordinal)
-            || l.Contains("Executed prepared read command", StringComparison.Ordinal)).ToList();
+            || l.Contains("Executed prepared ", StringComparison.Ordinal)).ToList();
 
     public async Task<T> WithDbAsync<T>(Func<PortalDbContext, Task<T>> action)
     {

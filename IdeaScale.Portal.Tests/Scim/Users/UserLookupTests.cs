@@ -29,7 +29,7 @@ public sealed class UserLookupTests : IClassFixture<ScimFactory>
     [InlineData("emails[value eq \"x\"]", null)]
     [InlineData(null, null)]
     public void UserNameLookup_RecognisesOnlyAPlainUserNameEquality(string? filter, string? expected) =>
-        Assert.Equal(expected, UserEndpoints.UserNameLookup(filter));
+        Assert.Equal(expected, UserResource.UserNameLookup(filter));
 
     [Theory]
     [InlineData("")]

@@ -3,6 +3,7 @@ namespace IdeaScale.Portal.Data.Entities;
 /// <summary>Marks SCIM resources: stamped by the audit interceptor, versioned for ETags.</summary>
 public interface IScimResource
 {
+    Guid Id { get; }
     Guid WorkspaceId { get; }
     DateTime Created { get; set; }
     DateTime LastModified { get; set; }
