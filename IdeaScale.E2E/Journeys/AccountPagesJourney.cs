@@ -23,7 +23,7 @@ public sealed class AccountPagesJourney(PortalAppHost host)
         await page.GotoAsync("/Account/Login");
         var header = page.GetByTestId("account-header");
         await Assertions.Expect(header).ToContainTextAsync("IdeaScale Portal");
-        await Assertions.Expect(header.GetByRole(AriaRole.Link, new() { Name = "IdeaScale home" })).ToHaveAttributeAsync("href", "/");
+        await Assertions.Expect(header.GetByRole(AriaRole.Link, new() { Name = "IdeaScale Portal" })).ToHaveAttributeAsync("href", "/");
         await Assertions.Expect(page.GetByTestId("account-who")).ToHaveCountAsync(0);
         // The app bar's colour of PortalTheme (light: #c2501a), on a light page.
         Assert.Equal("rgb(194, 80, 26)", await BackgroundAsync(page, ".account-header"));
