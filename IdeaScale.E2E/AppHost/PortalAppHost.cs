@@ -54,6 +54,9 @@ public sealed class PortalAppHost : IAsyncLifetime, IDisposable
         factory.StartServer();
         BaseUrl = factory.ClientOptions.BaseAddress.ToString().TrimEnd('/');
 
+        // Assertions wait as long as actions do (the context's 30 s): the machine running the suite is shared and
+        // slow at times; a wait bound, not a timing assertion.
+        Assertions.SetDefaultExpectTimeout(30_000);
         playwright = await Playwright.CreateAsync();
         Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -128,6 +128,8 @@ public sealed class CustomerSuccessWorkspacesTests : PortalComponentContext
         InTurn(() => Providers.FindAll("button").Single(b => b.TextContent.Trim() == "Cancel").Click());
 
         Providers.WaitForAssertion(() => Assert.DoesNotContain("Disable SCIM for Ideas Demo?", Providers.Markup, StringComparison.Ordinal));
+        // The switch shows SCIM on again, not the position it was flipped to.
+        cut.WaitForAssertion(() => Assert.Equal("true", Switch(cut, "SCIM enabled for Ideas Demo").GetAttribute("aria-checked")));
         using var db = Db();
         Assert.True(db.Workspaces.Include(w => w.Scim).Single(w => w.Slug == "ides").Scim!.Enabled);
         Assert.False(db.ProvisioningEvents.Any(e => e.Operation == ProvisioningOperation.ScimDisabled));

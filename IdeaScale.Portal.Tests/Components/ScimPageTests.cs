@@ -156,6 +156,36 @@ public sealed class ScimPageTests : PortalComponentContext
     }
 
     [Fact]
+    public async Task ShowToken_StaleSignInWithTwoFactor_AsksForTheCodeAndRefusesAWrongOne()
+    {
+        // Identity's CheckPasswordSignInAsync reads the "remember this browser" cookie for such an account: in a
+        // circuit there is no live HttpContext for that, so the dialog must check the password without it.
+        await using (var scope = App.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<PortalUser>>();
+            var admin = await users.FindByEmailAsync(DemoSeeder.AdminEmail("ides")) ?? throw new InvalidOperationException("No demo admin.");
+            await users.ResetAuthenticatorKeyAsync(admin);
+            await users.SetTwoFactorEnabledAsync(admin, true);
+        }
+
+        SignInAs(DemoSeeder.AdminEmail("ides"), signedInAgo: TimeSpan.FromHours(2));
+        var cut = RenderScim("ides");
+        cut.WaitForAssertion(() => Button(cut, "Show SCIM token"));
+        InTurn(() => Button(cut, "Show SCIM token").Click());
+        Providers.WaitForAssertion(() => Assert.Contains("a code from your authenticator app", Providers.Markup, StringComparison.Ordinal));
+
+        InTurn(() => Providers.Find("input[type=password]").Input(PortalFactory.AdminPassword));
+        InTurn(() => Providers.Find("input[autocomplete=one-time-code]").Input("000000"));
+        InTurn(() => Providers.Find("form#reauthentication-form").Submit());
+
+        Providers.WaitForAssertion(() => Assert.Contains("That code is not correct", Providers.Markup, StringComparison.Ordinal));
+        Assert.DoesNotContain(PortalFactory.IdesToken, cut.Markup, StringComparison.Ordinal);
+        using var db = Db();
+        Assert.False(db.ProvisioningEvents.Any(e => e.Operation == ProvisioningOperation.TokenRevealed));
+        Assert.Equal(1, db.Users.Single(u => u.Email == DemoSeeder.AdminEmail("ides")).AccessFailedCount);
+    }
+
+    [Fact]
     public void ShowToken_StaleSignInAndDialogCancelled_RevealsNothing()
     {
         SignInAs(DemoSeeder.AdminEmail("ides"), signedInAgo: TimeSpan.FromHours(2));

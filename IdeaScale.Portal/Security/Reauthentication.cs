@@ -56,33 +56,36 @@ public sealed partial class Reauthentication(
         await signIn.UserManager.GetUserAsync(user) is { } account && await signIn.UserManager.GetTwoFactorEnabledAsync(account);
 
     /// <summary>
-    /// Checks the password with Identity's <see cref="SignInManager{TUser}.CheckPasswordSignInAsync"/> (a failure
-    /// counts towards lockout, a locked-out account is refused), then the authenticator code when the account has
-    /// two-factor authentication (a wrong code counts towards lockout too). Nothing typed is logged.
+    /// Checks the password with Identity's <see cref="UserManager{TUser}"/> (a failure counts towards lockout, a
+    /// locked-out account is refused), then the authenticator code when the account has two-factor authentication (a
+    /// wrong code counts towards lockout too). Nothing typed is logged. Not SignInManager.CheckPasswordSignInAsync: for
+    /// an account with two-factor authentication it reads the "remember this browser" cookie from the HttpContext,
+    /// and in a circuit that is the first request's, long answered (it threw, and the circuit died).
     /// </summary>
     public async Task<ReauthenticationOutcome> ConfirmAsync(ClaimsPrincipal user, string password, string? code)
     {
         var users = signIn.UserManager;
         var account = await users.GetUserAsync(user);
-        if (account is null)
+        if (account is null || !await signIn.CanSignInAsync(account))
         {
             return ReauthenticationOutcome.NotAllowed;
         }
 
-        var result = await signIn.CheckPasswordSignInAsync(account, password ?? "", lockoutOnFailure: true);
-        if (result.IsLockedOut)
+        if (await users.IsLockedOutAsync(account))
         {
             LogRefused(logger, account.Id, "locked out");
             return ReauthenticationOutcome.LockedOut;
         }
 
-        if (result.IsNotAllowed)
+        if (!await users.CheckPasswordAsync(account, password ?? ""))
         {
-            return ReauthenticationOutcome.NotAllowed;
-        }
+            await users.AccessFailedAsync(account);
+            if (await users.IsLockedOutAsync(account))
+            {
+                LogRefused(logger, account.Id, "locked out");
+                return ReauthenticationOutcome.LockedOut;
+            }
 
-        if (!result.Succeeded)
-        {
             LogRefused(logger, account.Id, "wrong password");
             return ReauthenticationOutcome.WrongPassword;
         }
@@ -101,9 +104,9 @@ public sealed partial class Reauthentication(
                 LogRefused(logger, account.Id, "wrong authenticator code");
                 return await users.IsLockedOutAsync(account) ? ReauthenticationOutcome.LockedOut : ReauthenticationOutcome.WrongCode;
             }
-
-            await users.ResetAccessFailedCountAsync(account);
         }
+
+        await users.ResetAccessFailedCountAsync(account);
 
         confirmedUserId = account.Id;
         confirmedAt = time.GetUtcNow();
