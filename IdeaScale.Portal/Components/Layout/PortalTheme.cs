@@ -56,6 +56,8 @@ public static class PortalTheme
             TextPrimary = "rgba(255,255,255,0.87)",
             TextSecondary = "rgba(255,255,255,0.65)",
             DrawerText = "rgba(255,255,255,0.87)",
+            // The background of default (grey) filled chips, e.g. a member's "Deactivated": white at 26 % is 4.0:1.
+            ActionDisabledBackground = "rgba(255,255,255,0.16)",
         },
     };
 }
