@@ -111,7 +111,8 @@ run_suite sqlite
 if [ "$with_postgresql" -eq 0 ]; then
   :
 elif start_postgres; then
-  # Tests about SQLite itself (query plans, pragmas, the file) carry Trait Provider=Sqlite and run in the SQLite run only.
+  # Tests about SQLite itself (query plans, pragmas, the file) and the accessibility sweep (markup and colours do not
+  # depend on the database) carry Trait Provider=Sqlite and run in the SQLite run only.
   PORTAL_TEST_PROVIDER=PostgreSQL PORTAL_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres" \
     run_suite postgresql --filter "Provider!=Sqlite"
 else

@@ -43,6 +43,8 @@ public sealed class AccessibilityJourney(PortalAppHost host, ITestOutputHelper o
         "/Account/Manage/TwoFactorAuthentication", "/Account/Manage/Disable2fa", "/Account/Manage/GenerateRecoveryCodes",
     ];
 
+    // Markup and colours do not depend on the database: the sweep runs in the SQLite pass of test.sh only.
+    [Trait("Provider", "Sqlite")]
     [Theory]
     [InlineData(1280)]
     [InlineData(390)]
