@@ -13,6 +13,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     private readonly Process process;
     private readonly StreamWriter log;
     private double lastCpuSeconds;
+    private bool stopped;
 
     private ServerProcess(string name, Process process, StreamWriter log, string logPath, Uri baseUri)
     {
@@ -108,6 +109,11 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// </summary>
     public double CpuSeconds()
     {
+        if (stopped)
+        {
+            return lastCpuSeconds;
+        }
+
         try
         {
             var stat = File.ReadAllText($"/proc/{process.Id}/stat");
@@ -124,9 +130,10 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        CpuSeconds();
+        stopped = true;
         if (!process.HasExited)
         {
-            CpuSeconds();
             // SIGTERM first so the app shuts down as in production (flushes its log channel), then SIGKILL.
             using (var term = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]))
             {
