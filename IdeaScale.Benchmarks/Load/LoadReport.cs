@@ -121,10 +121,15 @@ internal sealed class LoadReport(LoadBenchmark.LoadSettings settings)
                     Verdict($"{scenario.Title} ≥ {min:0.0}× reference ({size:N0} users)", ratio is { } v ? v >= min : null, $"{Format(ratio)}",
                         WhyRatio(scenario, size, app, reference));
                 }
-
-                Verdict($"No errors: {scenario.Title} ({size:N0} users)", app.Result is { } a ? a.Errors == 0 : null,
-                    app.Result is { } e ? $"{e.Errors} of {e.Requests:N0}" : app.Failure ?? "", WhyErrors(scenario, size, app));
             }
+
+            // One verdict per size for errors: every scenario's requests, the failing ones named in the reason.
+            var atSize = scenarios.Where(s => s.Size == size).ToList();
+            var measured = atSize.Where(s => s.App.Result is not null).ToList();
+            var failing = atSize.Where(s => s.App.Result is not { Errors: 0 }).ToList();
+            Verdict($"No errors (non-2xx or socket) in the app's {atSize.Count} scenarios ({size:N0} users)", measured.Count > 0 ? failing.Count == 0 : null,
+                string.Create(Inv, $"{measured.Sum(s => s.App.Result!.Errors):N0} of {measured.Sum(s => s.App.Result!.Requests):N0} requests{(measured.Count < atSize.Count ? $"; {atSize.Count - measured.Count} runs failed" : "")}"),
+                string.Join(" ", failing.Select(f => WhyErrors(f.Scenario, size, f.App))));
 
             var small = scenarios.FirstOrDefault(s => s.Size == size && s.Scenario.Key == "patch10").App?.Result;
             var large = scenarios.FirstOrDefault(s => s.Size == size && s.Scenario.Key == "patch10k").App?.Result;
