@@ -132,6 +132,54 @@ public sealed class CursorPagingTests(CursorFactory factory) : IClassFixture<Cur
         Assert.Contains("\"NormalizedUserName\" >", page, StringComparison.Ordinal); // the position, compared in SQL
     }
 
+    /// <summary>
+    /// A page in the default order is an index range from the position: with only the keyset disjunction SQLite
+    /// walked the (workspace, created, id) index from the workspace's first row, so a page cost grew with its depth.
+    /// </summary>
+    [Trait("Provider", "Sqlite")]
+    [Fact]
+    public async Task CursorPage_DefaultOrder_IsAnIndexRangeFromThePosition()
+    {
+        var client = factory.Scim();
+        var next = await FirstCursorAsync(client, "/scim/v2/Users?count=2");
+
+        var mark = factory.Logs.Lines.Count;
+        var (response, _) = await client.GetJsonAsync($"/scim/v2/Users?count=2&cursor={next}");
+
+        Assert.Equal(200, (int)response.StatusCode);
+        var page = Assert.Single(factory.Logs.Lines.Skip(mark), l => l.Contains("Executed DbCommand", StringComparison.Ordinal)
+            && l.Contains("LIMIT", StringComparison.Ordinal) && l.Contains("ORDER BY", StringComparison.Ordinal));
+        var plan = await factory.QueryPlanAsync(page[(page.IndexOf('\n', StringComparison.Ordinal) + 1)..]);
+        Assert.Matches(@"^SEARCH \w+ USING (COVERING )?INDEX IX_Members_WorkspaceId_Created_Id \(WorkspaceId=\? AND Created>\?\)$", plan);
+    }
+
+    /// <summary>totalResults is counted once per walk and carried in the cursor, then counted again when it is older than 30 s.</summary>
+    [Fact]
+    public async Task CursorWalk_CountsOnTheFirstPage_CarriesTheTotal_RecountsWhenStale()
+    {
+        var client = factory.Scim();
+        for (var i = 0; i < 5; i++)
+        {
+            await client.CreateUserAsync($"ccount.{i}@ides.example");
+        }
+
+        var filter = Uri.EscapeDataString("userName sw \"ccount.\"");
+        var (_, first) = await client.GetJsonAsync($"/scim/v2/Users?filter={filter}&count=2&cursor=");
+        Assert.Equal(5, first!["totalResults"]!.GetValue<int>());
+
+        var mark = factory.Logs.Lines.Count;
+        var (_, second) = await client.GetJsonAsync($"/scim/v2/Users?filter={filter}&count=2&cursor={first["nextCursor"]!.GetValue<string>()}");
+        Assert.Equal(5, second!["totalResults"]!.GetValue<int>());
+        Assert.DoesNotContain(factory.Logs.Lines.Skip(mark), l => l.Contains("Executed DbCommand", StringComparison.Ordinal) && l.Contains("COUNT(", StringComparison.OrdinalIgnoreCase));
+
+        await client.CreateUserAsync("ccount.9@ides.example");
+        factory.Time.Advance(IndexPaging.TotalLifetime + TimeSpan.FromSeconds(1));
+        mark = factory.Logs.Lines.Count;
+        var (_, third) = await client.GetJsonAsync($"/scim/v2/Users?filter={filter}&count=2&cursor={second["nextCursor"]!.GetValue<string>()}");
+        Assert.Equal(6, third!["totalResults"]!.GetValue<int>());
+        Assert.Contains(factory.Logs.Lines.Skip(mark), l => l.Contains("Executed DbCommand", StringComparison.Ordinal) && l.Contains("COUNT(", StringComparison.OrdinalIgnoreCase));
+    }
+
     [Fact]
     public async Task Cursor_Tampered_Returns400InvalidCursor()
     {

@@ -23,6 +23,10 @@ namespace IdeaScale.Portal.Scim.Paging;
 /// invalidCursor; one older than <see cref="TimeoutSeconds"/> (by <see cref="TimeProvider"/>) is 400 expiredCursor.
 /// The rows themselves are always read fresh: a resource inserted or changed before the position is not repeated,
 /// none after it is skipped.
+/// Cost per page does not grow with the directory: the page is an index range seek (the position's first key bounds
+/// the scan, see <see cref="After{T}"/>), and totalResults is counted on the first page of a walk and then carried in
+/// the cursor for <see cref="IndexPaging.TotalLifetime"/> (a walk counts once per that time, as the index walk does),
+/// instead of a COUNT over every match on every page.
 /// </summary>
 public sealed class ScimCursors(IDataProtectionProvider protection, TimeProvider time, IConfiguration configuration)
 {
@@ -34,8 +38,15 @@ public sealed class ScimCursors(IDataProtectionProvider protection, TimeProvider
     /// <summary>How long a cursor stays valid (ServiceProviderConfig pagination.cursorTimeout).</summary>
     public int TimeoutSeconds { get; } = configuration.GetValue(TimeoutKey, DefaultTimeoutSeconds) is var t && t > 0 ? t : DefaultTimeoutSeconds;
 
-    /// <summary>The payload inside a cursor: workspace, query fingerprint, issue time, and the position's key values.</summary>
-    private sealed record Payload(Guid Workspace, string Query, long IssuedAt, IReadOnlyList<string?> Keys, IReadOnlyList<char> Kinds);
+    /// <summary>
+    /// The payload inside a cursor: workspace, query fingerprint, issue time, the position's key values, and the walk's
+    /// last counted total with when it was counted (unix milliseconds).
+    /// </summary>
+    private sealed record Payload(Guid Workspace, string Query, long IssuedAt, IReadOnlyList<string?> Keys, IReadOnlyList<char> Kinds,
+        int? Total = null, long? CountedAt = null);
+
+    /// <summary>An opened cursor: the position and the walk's count, when still fresh.</summary>
+    private sealed record Position(object?[] Keys, int? Total, long CountedAt);
 
     /// <summary>
     /// A page in cursor mode: the rows after the cursor's position (the first rows for an empty cursor), at most
@@ -48,7 +59,7 @@ public sealed class ScimCursors(IDataProtectionProvider protection, TimeProvider
         var keys = SortTranslator.Keys<T>(type, query.SortBy, query.SortOrder);
         var fingerprint = Fingerprint(type, query);
         var after = query.Cursor is { Length: > 0 } cursor ? Open(cursor, workspaceId, fingerprint, keys) : null;
-        var rows = after is null ? filtered : filtered.Where(After<T>(keys, after));
+        var rows = after is null ? filtered : filtered.Where(After<T>(keys, after.Keys));
         var ordered = SortTranslator.Apply(rows, type, query.SortBy, query.SortOrder);
         var page = await ordered.Take(query.Count + 1).ToListAsync(ct);
         var more = page.Count > query.Count;
@@ -57,13 +68,16 @@ public sealed class ScimCursors(IDataProtectionProvider protection, TimeProvider
             page.RemoveAt(page.Count - 1);
         }
 
-        var total = after is null && !more ? page.Count : await filtered.CountAsync(ct);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var (total, countedAt) = after is null && !more ? (page.Count, now)
+            : after?.Total is { } carried && now - after.CountedAt < (long)IndexPaging.TotalLifetime.TotalMilliseconds ? (Math.Max(carried, page.Count), after.CountedAt)
+            : (await filtered.CountAsync(ct), now);
         string? next = null;
         if (more)
         {
             var last = page[^1];
             var id = (Guid)ColumnAccess.Value(type.Common.Single(a => a.Name == "id"), last)!;
-            next = Issue(workspaceId, fingerprint, await KeyValuesAsync(filtered, keys, type, id, ct));
+            next = Issue(workspaceId, fingerprint, await KeyValuesAsync(filtered, keys, type, id, ct), total, countedAt);
         }
 
         return (total, page, next);
@@ -81,14 +95,14 @@ public sealed class ScimCursors(IDataProtectionProvider protection, TimeProvider
         return await filtered.Where(byId).Select(select).SingleAsync(ct);
     }
 
-    private string Issue(Guid workspaceId, string fingerprint, object?[] values)
+    private string Issue(Guid workspaceId, string fingerprint, object?[] values, int total, long countedAt)
     {
         var kinds = values.Select(Kind).ToList();
-        var payload = new Payload(workspaceId, fingerprint, time.GetUtcNow().ToUnixTimeSeconds(), [.. values.Select(Text)], kinds);
+        var payload = new Payload(workspaceId, fingerprint, time.GetUtcNow().ToUnixTimeSeconds(), [.. values.Select(Text)], kinds, total, countedAt);
         return protector.Protect(JsonSerializer.Serialize(payload));
     }
 
-    private object?[] Open(string cursor, Guid workspaceId, string fingerprint, IReadOnlyList<(LambdaExpression Key, bool Descending)> keys)
+    private Position Open(string cursor, Guid workspaceId, string fingerprint, IReadOnlyList<(LambdaExpression Key, bool Descending)> keys)
     {
         Payload? payload;
         object?[] position;
@@ -112,7 +126,7 @@ public sealed class ScimCursors(IDataProtectionProvider protection, TimeProvider
             throw ScimException.ExpiredCursor($"The cursor has expired: request the next page within cursorTimeout ({TimeoutSeconds} seconds), or start again with an empty cursor.");
         }
 
-        return position;
+        return new Position(position, payload.Total, payload.CountedAt ?? 0);
     }
 
     private static ScimException Invalid() =>
@@ -125,6 +139,9 @@ public sealed class ScimCursors(IDataProtectionProvider protection, TimeProvider
     /// <summary>
     /// Rows after the position in the list order: for each key, the earlier keys equal and this one beyond the
     /// position's value in its direction. An unassigned value sorts lowest, as <see cref="SortTranslator"/> orders.
+    /// The whole is also bounded by the first key (at or beyond the position's value), which the disjunction implies:
+    /// planners do not derive a range from an OR, and without it the seek scans from the start of the list (SQLite)
+    /// or the whole list (PostgreSQL) instead of the index range from the position.
     /// Values are bound as parameters (one cached query shape per order).
     /// </summary>
     internal static Expression<Func<T, bool>> After<T>(IReadOnlyList<(LambdaExpression Key, bool Descending)> keys, object?[] position)
@@ -141,7 +158,22 @@ public sealed class ScimCursors(IDataProtectionProvider protection, TimeProvider
             equalSoFar = Expression.AndAlso(equalSoFar, Equal(key, position[i]));
         }
 
-        return Expression.Lambda<Func<T, bool>>(any!, row);
+        var bound = AtOrBeyond(Rebind(keys[0].Key, row), position[0], keys[0].Descending);
+        return Expression.Lambda<Func<T, bool>>(bound is null ? any! : Expression.AndAlso(bound, any!), row);
+    }
+
+    /// <summary>At or beyond <paramref name="value"/> in the key's direction (unassigned lowest); null where no range helps.</summary>
+    private static BinaryExpression? AtOrBeyond(Expression key, object? value, bool descending)
+    {
+        var type = Nullable.GetUnderlyingType(key.Type) ?? key.Type;
+        if (value is null || type == typeof(bool))
+        {
+            return null;
+        }
+
+        var nullable = !key.Type.IsValueType || Nullable.GetUnderlyingType(key.Type) is not null;
+        var compared = Compare(key, Parameter(key.Type, value), descending, orEqual: true);
+        return descending && nullable ? Expression.OrElse(Expression.Equal(key, Expression.Constant(null, key.Type)), compared) : compared;
     }
 
     private static BinaryExpression Equal(Expression key, object? value) => value is null
@@ -174,23 +206,28 @@ public sealed class ScimCursors(IDataProtectionProvider protection, TimeProvider
         return descending && nullable ? Expression.OrElse(Expression.Equal(key, Expression.Constant(null, key.Type)), compared) : compared;
     }
 
-    /// <summary>key &gt; value (or &lt;): string.Compare and CompareTo are translated to the SQL comparison.</summary>
-    private static BinaryExpression Compare(Expression key, Expression value, bool descending)
+    /// <summary>key &gt; value (or &lt;; with <paramref name="orEqual"/> &gt;= or &lt;=): string.Compare and CompareTo are translated to the SQL comparison.</summary>
+    private static BinaryExpression Compare(Expression key, Expression value, bool descending, bool orEqual = false)
     {
+        Func<Expression, Expression, BinaryExpression> op = (descending, orEqual) switch
+        {
+            (false, false) => Expression.GreaterThan,
+            (false, true) => Expression.GreaterThanOrEqual,
+            (true, false) => Expression.LessThan,
+            (true, true) => Expression.LessThanOrEqual,
+        };
         var type = Nullable.GetUnderlyingType(key.Type) ?? key.Type;
         if (type == typeof(string))
         {
-            var compare = Expression.Call(typeof(string).GetMethod(nameof(string.Compare), [typeof(string), typeof(string)])!, key, value);
-            return descending ? Expression.LessThan(compare, Expression.Constant(0)) : Expression.GreaterThan(compare, Expression.Constant(0));
+            return op(Expression.Call(typeof(string).GetMethod(nameof(string.Compare), [typeof(string), typeof(string)])!, key, value), Expression.Constant(0));
         }
 
         if (type == typeof(Guid))
         {
-            var compare = Expression.Call(key, typeof(Guid).GetMethod(nameof(Guid.CompareTo), [typeof(Guid)])!, value);
-            return descending ? Expression.LessThan(compare, Expression.Constant(0)) : Expression.GreaterThan(compare, Expression.Constant(0));
+            return op(Expression.Call(key, typeof(Guid).GetMethod(nameof(Guid.CompareTo), [typeof(Guid)])!, value), Expression.Constant(0));
         }
 
-        return descending ? Expression.LessThan(key, value) : Expression.GreaterThan(key, value);
+        return op(key, value);
     }
 
     /// <summary>A value bound as a query parameter (a field of a closure object), not inlined as a literal.</summary>
