@@ -412,7 +412,7 @@ public sealed class ScimConnectionTest(
             (_, "unauthorized_client") => "The client may not use the client credentials grant (unauthorized_client). Revoke the client and create it again on this page.",
             (_, "unsupported_grant_type") => "The token endpoint does not accept the client credentials grant (unsupported_grant_type).",
             (_, "invalid_scope") => "The scope was refused (invalid_scope): leave Entra's Scope empty or set it to scim.",
-            (>= 500, _) => $"The token endpoint answered {answer.Status}: a server error. Entra's test fails too.",
+            ( >= 500, _) => $"The token endpoint answered {answer.Status}: a server error. Entra's test fails too.",
             _ => $"The token endpoint answered {answer.Status}{(error is null ? "" : " " + error)}{(description is null ? "" : ": " + description)}, not an access token.",
         };
     }
