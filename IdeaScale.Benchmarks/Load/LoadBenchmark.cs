@@ -25,6 +25,7 @@ internal sealed class LoadBenchmark
     private readonly string token = "iscim_bench" + WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
     private readonly LoadReport report;
     private readonly WrkRunner wrk;
+    private readonly PhaseClock clock;
     private int nextUserNumber = 1;
 
     private LoadBenchmark(LoadSettings settings)
@@ -32,6 +33,7 @@ internal sealed class LoadBenchmark
         this.settings = settings;
         report = new LoadReport(settings);
         wrk = new WrkRunner(settings.LuaDirectory, settings.ClientCore, token, settings.WorkDirectory);
+        clock = new PhaseClock(wrk, report.AddPhase);
     }
 
     public static async Task<int> RunAsync(string[] args)
@@ -75,8 +77,26 @@ internal sealed class LoadBenchmark
             ? BenchProviders.PostgreSqlDatabase(postgres, $"ideascale_bench_ref_{suffix}")
             : Path.Combine(settings.WorkDirectory, "reference.db");
 
-        await using var app = await StartAppAsync("app", settings.AppPort, appDb, logAndLastUse: true);
-        await using var reference = await StartReferenceAsync(refDb);
+        if (settings.PrepareSeconds is { } prepare)
+        {
+            report.AddPhase(new PhaseTiming("bench.sh: publish the app, build the benchmark (and install packages, start PostgreSQL)", TimeSpan.FromSeconds(prepare), null, 0, 0, 0));
+        }
+
+        ServerProcess app, reference;
+        using (clock.Start("start the app (first start: creates and migrates its database)"))
+        {
+            app = await StartAppAsync("app", settings.AppPort, appDb, logAndLastUse: true);
+            clock.Track(app);
+        }
+
+        await using var appLifetime = app;
+        using (clock.Start("start the reference"))
+        {
+            reference = await StartReferenceAsync(refDb);
+            clock.Track(reference);
+        }
+
+        await using var referenceLifetime = reference;
         using var referenceDb = new ReferenceDatabase(settings.Provider, refDb);
         var db = new AppDatabase(settings.Provider, postgres is not null ? appDb : $"Data Source={appDbPath};Pooling=False");
         var workspaceId = db.WorkspaceId(Slug);
@@ -124,7 +144,12 @@ internal sealed class LoadBenchmark
         Log($"== {size:N0} users");
         await ProvisionAsync(app, db, workspaceId, size);
 
-        var users = db.BenchUsers(workspaceId);
+        List<(string Id, string UserName)> users;
+        using (clock.Start($"{size:N0} users: read the user list"))
+        {
+            users = db.BenchUsers(workspaceId);
+        }
+
         var usersFile = Path.Combine(settings.WorkDirectory, $"users-{size}.txt");
         AppDatabase.WriteList(usersFile, users);
         if (users.Count == 0)
@@ -142,6 +167,7 @@ internal sealed class LoadBenchmark
         {
             try
             {
+                using var phase = clock.Start($"{size:N0} users: create the 10- and the 10,000-member group through the API");
                 Log("creating the 10-member and the 10,000-member group");
                 group10 = await setup.CreateGroupAsync("bench-10-members");
                 await setup.AddMembersAsync(group10, users.Take(10).Select(u => u.Id));
@@ -164,7 +190,12 @@ internal sealed class LoadBenchmark
         }
 
         Log("copying the users and groups into the reference database");
-        var referenceUsers = referenceDb.ImportFromApp(appImportSource, workspaceId);
+        long referenceUsers;
+        using (clock.Start($"{size:N0} users: copy the users and groups into the reference"))
+        {
+            referenceUsers = referenceDb.ImportFromApp(appImportSource, workspaceId);
+        }
+
         var total = db.CountMembers(workspaceId);
         report.Note($"{size:N0} users: the workspace holds {total:N0} users in the app and {referenceUsers:N0} in the reference (the 6 demo users included).");
 
@@ -193,6 +224,7 @@ internal sealed class LoadBenchmark
         var warmup = size == settings.Sizes[0] ? settings.FirstWarmup : settings.Warmup;
         foreach (var scenario in scenarios.Where(s => Selected(s.Key)))
         {
+            using var phase = clock.Start($"{size:N0} users: {scenario.Key} (app and reference, warm-up and measurement)", ExpectedScenarioSeconds(warmup));
             var appResult = await MeasureAsync(app, scenario, warmup);
             var refResult = await MeasureAsync(reference, scenario, warmup);
             report.AddScenario(size, scenario, appResult, refResult);
@@ -202,7 +234,9 @@ internal sealed class LoadBenchmark
         // The log's overhead at the largest size only (where it is largest), so the whole run stays under 15 minutes.
         if (size == settings.Sizes.Max() && Selected("overhead"))
         {
-            await MeasureOverheadAsync(appDb, size, scenarios.Take(3).ToList());
+            var lookups = scenarios.Take(3).ToList();
+            using var phase = clock.Start($"{size:N0} users: log overhead pair (two fresh app instances: start, warm-up, 2 rounds off/on)", ExpectedOverheadSeconds(lookups.Count));
+            await MeasureOverheadAsync(appDb, size, lookups);
         }
 
         return (group10, group10k);
@@ -223,11 +257,15 @@ internal sealed class LoadBenchmark
         if (existing < size)
         {
             Log($"inserting {size - existing:N0} users directly into the app's database");
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            var inserted = db.BulkInsertUsers(workspaceId, nextUserNumber, size - existing);
-            nextUserNumber += inserted + 100;
-            report.Note($"Scale phase: {inserted:N0} users were inserted directly into the app's database (up to {size:N0}) in {clock.Elapsed.TotalSeconds:N1} s (set-based INSERT … SELECT).");
-            Log($"inserted {inserted:N0} users in {clock.Elapsed.TotalSeconds:N1} s");
+            BulkInsertResult result;
+            using (clock.Start($"scale: insert {size - existing:N0} users directly (set-based, indexes re-created)"))
+            {
+                result = db.BulkInsertUsers(workspaceId, nextUserNumber, size - existing);
+            }
+
+            nextUserNumber += result.Inserted + 100;
+            report.Note($"Scale phase: inserted directly into the app's database (up to {size:N0}): {result.Describe()}; the indexes match the migrations' definitions (checked after the commit).");
+            Log($"inserted {result.Describe()}");
         }
 
         if (!ScaleScenarioKeys.Any(Selected))
@@ -235,21 +273,36 @@ internal sealed class LoadBenchmark
             return;
         }
 
-        var users = db.BenchUsers(workspaceId);
-        // Lookups pick from a random sample spread over the whole directory (wrk holds the list in memory).
-        var sample = users.OrderBy(_ => Random.Shared.Next()).Take(100_000).ToList();
+        List<(string Id, string UserName)> users, sample;
         var usersFile = Path.Combine(settings.WorkDirectory, $"users-{size}.txt");
-        AppDatabase.WriteList(usersFile, sample);
+        using (clock.Start("scale: read the user list, write a random sample of 100,000"))
+        {
+            users = db.BenchUsers(workspaceId);
+            // Lookups pick from a random sample spread over the whole directory (wrk holds the list in memory).
+            sample = users.OrderBy(_ => Random.Shared.Next()).Take(100_000).ToList();
+            AppDatabase.WriteList(usersFile, sample);
+        }
+
         Log("creating the 100,000-member group");
-        var group = await setup.CreateGroupAsync("bench-100000-members");
+        string group;
         var members = users.Skip(users.Count - 100_000).ToList(); // the newest users, none of them in the other groups
-        await setup.AddMembersAsync(group, members.Select(u => u.Id), batch: 2000);
+        using (clock.Start($"scale: create the {members.Count:N0}-member group through the API (PATCHes of 2,000 members)"))
+        {
+            group = await setup.CreateGroupAsync("bench-100000-members");
+            await setup.AddMembersAsync(group, members.Select(u => u.Id), batch: 2000);
+        }
+
         var pool = Path.Combine(settings.WorkDirectory, "pool-group100k.txt");
         AppDatabase.WriteList(pool, members);
         report.Note($"Scale phase: the group has {db.CountGroupMembers(group):N0} members.");
 
         Log("copying the users and groups into the reference database");
-        var referenceUsers = referenceDb.ImportFromApp(appImportSource, workspaceId);
+        long referenceUsers;
+        using (clock.Start("scale: copy the users and groups into the reference"))
+        {
+            referenceUsers = referenceDb.ImportFromApp(appImportSource, workspaceId);
+        }
+
         report.Note($"Scale phase: the workspace holds {db.CountMembers(workspaceId):N0} users in the app and {referenceUsers:N0} in the reference.");
 
         foreach (var scenario in new Scenario[]
@@ -265,6 +318,7 @@ internal sealed class LoadBenchmark
                 continue;
             }
 
+            using var phase = clock.Start($"scale: {scenario.Key} (app and reference, warm-up and measurement)", ExpectedScenarioSeconds(settings.Warmup));
             var appResult = await MeasureAsync(app, scenario, settings.Warmup);
             var refResult = await MeasureAsync(reference, scenario, settings.Warmup);
             report.AddScenario(size, scenario, appResult, refResult);
@@ -273,6 +327,18 @@ internal sealed class LoadBenchmark
         report.SetSizeMemory(size, app.PeakRssKib(), reference.PeakRssKib());
     }
 
+    /// <summary>
+    /// What a scenario takes on an idle machine: a warm-up run and a measured run on each server (wrk rounds its
+    /// duration up to whole seconds), plus about 0.1 s per wrk run for its start, script load and result parse
+    /// (0.05 s measured on a loaded machine).
+    /// </summary>
+    private double ExpectedScenarioSeconds(TimeSpan warmup) =>
+        2 * (Math.Ceiling(warmup.TotalSeconds) + Math.Ceiling(settings.Duration.TotalSeconds) + 0.2);
+
+    /// <summary>The overhead pair: two app starts (about 8 s each when idle), a first-size warm-up per lookup on each, then two off/on rounds.</summary>
+    private double ExpectedOverheadSeconds(int lookups) =>
+        (2 * 8) + (lookups * 2 * (Math.Ceiling(settings.FirstWarmup.TotalSeconds) + 0.1)) + (lookups * 4 * (Math.Ceiling(settings.Duration.TotalSeconds) + 0.1));
+
     private static readonly string[] ScaleScenarioKeys = ["filter", "id", "patch100k", "cursor"];
 
     /// <summary>Whether --scenarios (a comma-separated list of scenario keys, "overhead" for the log's overhead) includes the key; all when not given.</summary>
@@ -280,7 +346,7 @@ internal sealed class LoadBenchmark
 
     /// <summary>
     /// POST /Users with 1 client, then with 8 clients up to <paramref name="size"/> users; each run is capped in time
-    /// (--provision-seconds) so the whole benchmark stays under 10 minutes even when provisioning is slow. Users
+    /// (--provision-seconds) so the whole run stays under 15 minutes even when provisioning is slow (1 client: a third of the cap). Users
     /// still missing then are inserted straight into the app's database (reported).
     /// </summary>
     private async Task ProvisionAsync(ServerProcess app, AppDatabase db, Guid workspaceId, int size)
@@ -300,6 +366,7 @@ internal sealed class LoadBenchmark
             }
 
             Log($"provisioning {count:N0} users with {clients} client(s), at most {cap} s");
+            using var phase = clock.Start($"{size:N0} users: provisioning through POST /Users, {clients} client(s) (capped at {cap} s)", cap);
             var lockedBefore = CountLocked(app.LogPath);
             var before = db.BenchUsers(workspaceId).Count;
             var start = nextUserNumber;
@@ -323,9 +390,14 @@ internal sealed class LoadBenchmark
         if (existing < size && existing > 0)
         {
             Log($"inserting the remaining {size - existing:N0} users directly into the app's database");
-            var inserted = db.BulkInsertUsers(workspaceId, nextUserNumber, size - existing);
-            nextUserNumber += inserted + 100;
-            report.Note($"Up to {size:N0}: {inserted:N0} users were inserted directly into the app's database because POST /Users did not reach {size:N0} within the time cap ({settings.ProvisionSeconds} s).");
+            BulkInsertResult result;
+            using (clock.Start($"{size:N0} users: insert the {size - existing:N0} users provisioning did not reach directly"))
+            {
+                result = db.BulkInsertUsers(workspaceId, nextUserNumber, size - existing);
+            }
+
+            nextUserNumber += result.Inserted + 100;
+            report.Note($"Up to {size:N0}: {result.Inserted:N0} users were inserted directly into the app's database because POST /Users did not reach {size:N0} within the time cap ({settings.ProvisionSeconds} s): {result.Describe()}.");
         }
     }
 
@@ -336,7 +408,9 @@ internal sealed class LoadBenchmark
             Log($"{server.Name}: {scenario.Title}");
             var connections = scenario.Connections ?? settings.Connections;
             await wrk.RunScriptAsync(scenario.Script, server, connections, warmup, ArgumentsFor(scenario));
-            return new RunOutcome(await wrk.RunScriptAsync(scenario.Script, server, connections, settings.Duration, ArgumentsFor(scenario)), null);
+            var lockedBefore = CountLocked(server.LogPath);
+            var result = await wrk.RunScriptAsync(scenario.Script, server, connections, settings.Duration, ArgumentsFor(scenario));
+            return new RunOutcome(result, null, CountLocked(server.LogPath) - lockedBefore);
         }
         catch (InvalidOperationException e)
         {
@@ -375,7 +449,9 @@ internal sealed class LoadBenchmark
         {
             Log("starting two fresh app instances: provisioning log and last-use tracking on, and off");
             app = await StartAppAsync("app-log-on", settings.AppPort + 3, appDb, logAndLastUse: true);
+            clock.Track(app);
             off = await StartAppAsync("app-log-off", settings.AppPort + 2, appDb, logAndLastUse: false);
+            clock.Track(off);
             foreach (var scenario in lookups)
             {
                 await wrk.RunAsync(app, settings.Connections, settings.FirstWarmup, scenario.Arguments);
@@ -483,7 +559,8 @@ internal sealed class LoadBenchmark
     internal sealed record LoadSettings(
         string AppDirectory, string WorkDirectory, string ResultsDirectory, string LuaDirectory, IReadOnlyList<int> Sizes,
         int Connections, TimeSpan Duration, TimeSpan Warmup, TimeSpan FirstWarmup, int ServerCore, int ClientCore, int AppPort, int OneClientUsers, int ProvisionSeconds,
-        string OffSettings, string Commit, BenchProvider Provider, string? PostgresConnection, int ScaleUsers, IReadOnlySet<string>? Scenarios)
+        string OffSettings, string Commit, BenchProvider Provider, string? PostgresConnection, int ScaleUsers, IReadOnlySet<string>? Scenarios,
+        double? PrepareSeconds)
     {
         public static LoadSettings From(CommandLine o)
         {
@@ -496,20 +573,23 @@ internal sealed class LoadBenchmark
                 Path.GetFullPath(o["lua"] ?? Path.Combine(baseDirectory, "wrk")),
                 (o["sizes"] ?? "10000,100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList(),
                 Int("connections", 8),
-                TimeSpan.FromSeconds(Int("duration", 4)),
+                // Defaults sized so the whole default run fits in 15 minutes on an idle 2-core machine (bench.sh lists
+                // the expected time per phase): each measurement 3 s after a warm-up of the same scenario.
+                TimeSpan.FromSeconds(Int("duration", 3)),
                 TimeSpan.FromSeconds(Int("warmup", 2)),
-                TimeSpan.FromSeconds(Int("first-warmup", 6)),
+                TimeSpan.FromSeconds(Int("first-warmup", 4)),
                 Int("server-core", 0),
                 Int("client-core", 1),
                 Int("port", 5301),
                 Int("one-client-users", 1000),
-                Int("provision-seconds", 45),
+                Int("provision-seconds", 30),
                 o["off-settings"] ?? DefaultOffSettings,
                 o["commit"] ?? "",
                 BenchProviders.Parse(o["provider"]),
                 o["postgres"],
                 Int("scale-users", 1_000_000),
-                o["scenarios"] is { } keys ? keys.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase) : null);
+                o["scenarios"] is { } keys ? keys.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase) : null,
+                o["prepare-seconds"] is { } p ? double.Parse(p, CultureInfo.InvariantCulture) : null);
         }
     }
 }
@@ -517,5 +597,5 @@ internal sealed class LoadBenchmark
 /// <summary>One request scenario: its key, its title in the report, its wrk script's arguments, and (when not the run's) the number of connections.</summary>
 internal sealed record Scenario(string Key, string Title, string[] Arguments, int? Connections = null, string Script = "scim.lua");
 
-/// <summary>A measurement, or why there is none.</summary>
-internal sealed record RunOutcome(WrkResult? Result, string? Failure);
+/// <summary>A measurement, or why there is none; with the "database is locked" lines the server logged during it.</summary>
+internal sealed record RunOutcome(WrkResult? Result, string? Failure, int Locked = 0);

@@ -12,6 +12,8 @@ internal sealed class ServerProcess : IAsyncDisposable
     private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(2) };
     private readonly Process process;
     private readonly StreamWriter log;
+    private double lastCpuSeconds;
+    private bool stopped;
 
     private ServerProcess(string name, Process process, StreamWriter log, string logPath, Uri baseUri)
     {
@@ -101,24 +103,35 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>Current resident set size (VmRSS), in KiB.</summary>
     public long RssKib() => StatusValueKib("VmRSS:");
 
-    /// <summary>User plus system CPU time consumed so far, in seconds (from /proc/pid/stat; clock ticks are 1/100 s on Linux).</summary>
+    /// <summary>
+    /// User plus system CPU time consumed so far, in seconds (from /proc/pid/stat; clock ticks are 1/100 s on Linux);
+    /// once the process has exited, the last reading (taken again just before it is stopped).
+    /// </summary>
     public double CpuSeconds()
     {
+        if (stopped)
+        {
+            return lastCpuSeconds;
+        }
+
         try
         {
             var stat = File.ReadAllText($"/proc/{process.Id}/stat");
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
             // Fields after "(comm)": state is index 0, utime is field 14 overall (index 11 here), stime index 12.
-            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+            lastCpuSeconds = (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
         }
         catch (IOException)
         {
-            return double.NaN;
         }
+
+        return lastCpuSeconds;
     }
 
     public async ValueTask DisposeAsync()
     {
+        CpuSeconds();
+        stopped = true;
         if (!process.HasExited)
         {
             // SIGTERM first so the app shuts down as in production (flushes its log channel), then SIGKILL.

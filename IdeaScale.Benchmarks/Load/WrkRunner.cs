@@ -16,6 +16,9 @@ internal sealed record WrkResult(
 /// <summary>Runs wrk with a script of the wrk folder on the client core, timed by /usr/bin/time for the client's CPU use.</summary>
 internal sealed class WrkRunner(string luaDirectory, int clientCore, string token, string workDirectory)
 {
+    /// <summary>wrk's CPU time (user + system) over every run so far, in seconds.</summary>
+    public double ClientCpuSeconds { get; private set; }
+
     /// <summary>A scim.lua scenario (its first argument is the scenario name).</summary>
     public Task<WrkResult> RunAsync(ServerProcess server, int connections, TimeSpan duration, params string[] scriptArguments) =>
         RunScriptAsync("scim.lua", server, connections, duration, scriptArguments);
@@ -61,6 +64,7 @@ internal sealed class WrkRunner(string luaDirectory, int clientCore, string toke
         var times = (await File.ReadAllTextAsync(timeFile)).Trim().Split('\n')[^1].Split(' ');
         var clientCpu = double.Parse(times[0], CultureInfo.InvariantCulture) + double.Parse(times[1], CultureInfo.InvariantCulture);
         var elapsed = double.Parse(times[2], CultureInfo.InvariantCulture);
+        ClientCpuSeconds += clientCpu;
         return new WrkResult(
             r.GetProperty("requests").GetInt64(),
             seconds,
