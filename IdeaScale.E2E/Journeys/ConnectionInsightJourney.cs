@@ -10,7 +10,8 @@ namespace IdeaScale.E2E.Journeys;
 
 /// <summary>
 /// The SCIM page's connection status and built-in connection test (issue 15, parts 2 and 3), in a real browser
-/// against the running app, with a simulated Entra calling the workspace's own host.
+/// against the running app, with a simulated Entra calling the workspace's own host; and the test of Entra's OAuth
+/// token exchange with the client secret the admin pastes in.
 /// </summary>
 [Collection(PortalE2E.Name)]
 public sealed class ConnectionInsightJourney(PortalAppHost host)
@@ -111,6 +112,65 @@ public sealed class ConnectionInsightJourney(PortalAppHost host)
 
         Assert.Equal(HttpStatusCode.OK, await EntraListUsersAsync("ides.localhost:5080", PortalAppHost.IdesToken));
         await csmPage.Context.CloseAsync();
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Admin_CreatesAnOAuthClientAndTestsItsSecret_OAuthProbesPassAndAWrongSecretIsExplained()
+    {
+        var page = await SignInAsync("admin@acme.example", PortalAppHost.AdminPassword);
+        var scim = new ScimSettingsPage(page);
+        await scim.GotoAsync("acme");
+        // No OAuth client yet: the connection test offers no secret field.
+        await page.GetByTestId("connection-test").WaitForAsync();
+        await Assertions.Expect(page.GetByTestId("connection-test-oauth")).ToHaveCountAsync(0);
+
+        await page.GetByRole(AriaRole.Tab, new() { Name = "OAuth client credentials (Microsoft Entra ID)" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create OAuth client" }).ClickAsync();
+        var secret = (await page.GetByTestId("new-oauth-secret").InnerTextAsync()).Trim();
+        Assert.StartsWith("iscs_", secret, StringComparison.Ordinal);
+        try
+        {
+            // The admin pastes the secret (as it is in Entra's Client Secret) into the test: no reload needed.
+            await Assertions.Expect(scim.ConnectionTestSecret).ToHaveAttributeAsync("type", "password");
+            await Assertions.Expect(scim.ConnectionTestSecret).ToHaveAttributeAsync("autocomplete", "new-password");
+            var result = await scim.TestConnectionAsync(secret);
+            await Assertions.Expect(result).ToHaveAttributeAsync("data-passed", "true");
+            await Assertions.Expect(page.GetByTestId("connection-test-entra-oauth")).ToContainTextAsync("will pass");
+            await Assertions.Expect(page.GetByTestId("connection-test-oauth-result")).ToContainTextAsync("OAuth client credentials connection will pass");
+            await Assertions.Expect(page.GetByTestId("connection-probe")).ToHaveCountAsync(9);
+            await Assertions.Expect(scim.ConnectionTestSecret).ToHaveValueAsync("");
+            var exchange = page.GetByTestId("connection-probe").Filter(new() { HasText = "Token exchange" });
+            await Assertions.Expect(exchange).ToHaveAttributeAsync("data-passed", "true");
+            await exchange.ClickAsync();
+            await Assertions.Expect(exchange.GetByTestId("probe-request")).ToContainTextAsync("POST /oauth/token");
+            await Assertions.Expect(exchange.GetByTestId("probe-request")).ToContainTextAsync("(redacted)");
+            await Assertions.Expect(exchange.GetByTestId("probe-answer")).ToContainTextAsync("\"access_token\": \"•••••• (redacted)\"");
+            Assert.DoesNotContain(secret, await exchange.InnerTextAsync(), StringComparison.Ordinal);
+            await PortalAppHost.ScreenshotAsync(page, "scim-connection-test-oauth-passed");
+
+            // A wrong secret: the exchange fails with what to do, the SCIM-token probes still pass.
+            result = await scim.TestConnectionAsync("iscs_not-the-secret-entra-holds-0123456789abcdef");
+            await Assertions.Expect(result).ToHaveAttributeAsync("data-passed", "false");
+            await Assertions.Expect(result).ToContainTextAsync("OAuth connection will fail");
+            await Assertions.Expect(result).ToContainTextAsync("wrong, expired or removed");
+            await Assertions.Expect(result).ToContainTextAsync("Entra's Client Secret");
+            await Assertions.Expect(page.GetByTestId("connection-test-entra-oauth")).ToContainTextAsync("will fail");
+            await Assertions.Expect(page.GetByTestId("connection-test-entra")).ToContainTextAsync("will pass");
+            await Assertions.Expect(page.GetByTestId("connection-test-okta")).ToContainTextAsync("will pass");
+            await Assertions.Expect(page.GetByTestId("connection-probe")).ToHaveCountAsync(8);
+            await PortalAppHost.ScreenshotAsync(page, "scim-connection-test-oauth-wrong-secret");
+        }
+        finally
+        {
+            // Leave acme as the other journeys expect it: without an OAuth client.
+            await page.GetByRole(AriaRole.Tab, new() { Name = "OAuth client credentials (Microsoft Entra ID)" }).ClickAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Revoke client" }).ClickAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Revoke", Exact = true }).ClickAsync();
+            await page.GetByTestId("oauth-no-client").WaitForAsync();
+        }
+
+        await Assertions.Expect(page.GetByTestId("connection-test-oauth")).ToHaveCountAsync(0);
         await page.Context.CloseAsync();
     }
 }

@@ -82,6 +82,16 @@ public sealed class ScimSettingsPage(IPage page)
     public ILocator HealthExplanation => page.GetByTestId("scim-health-explanation");
 
     /// <summary>Clicks "Test connection" and waits for the verdict (data-passed "true" or "false").</summary>
+    /// <summary>The connection test's optional "Client secret your identity provider holds" (shown when the workspace has an OAuth client).</summary>
+    public ILocator ConnectionTestSecret => page.GetByTestId("connection-test-oauth").Locator("input");
+
+    /// <summary>Enters the OAuth client secret into the connection test, then runs it.</summary>
+    public async Task<ILocator> TestConnectionAsync(string clientSecret)
+    {
+        await ConnectionTestSecret.FillAsync(clientSecret);
+        return await TestConnectionAsync();
+    }
+
     public async Task<ILocator> TestConnectionAsync()
     {
         await Button("Test connection").ClickAsync();

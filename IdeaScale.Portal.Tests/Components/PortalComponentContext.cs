@@ -28,12 +28,18 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
     }
 
     /// <param name="overrides">Configuration of the app on top of the test defaults.</param>
-    protected PortalComponentContext(IDictionary<string, string?>? overrides)
+    /// <param name="kestrel">Serve the app on a loopback port (for components that call the app over HTTP, like the connection test).</param>
+    protected PortalComponentContext(IDictionary<string, string?>? overrides, bool kestrel = false)
     {
         // A first render on a cold host (a new PostgreSQL database and connection pool, a loaded machine) can take more
         // than bUnit's one-second default before its data arrives; waits end as soon as their assertion passes.
         DefaultWaitTimeout = TimeSpan.FromSeconds(30);
         App = new PortalFactory(null, overrides);
+        if (kestrel)
+        {
+            using var _ = App.CreateLoopbackClient(); // before anything else starts the test server
+        }
+
         var root = App.Services;
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();

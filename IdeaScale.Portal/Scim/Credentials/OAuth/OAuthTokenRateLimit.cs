@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Threading.RateLimiting;
 
+using IdeaScale.Portal.Workspaces.ConnectionTest;
+
 using Microsoft.Extensions.Options;
 
 namespace IdeaScale.Portal.Scim.Credentials.OAuth;
@@ -13,6 +15,10 @@ namespace IdeaScale.Portal.Scim.Credentials.OAuth;
 /// read again by OpenIddict from the same buffer. A platform client of OAuth:Clients (Okta's, one client id shared by
 /// every customer) has no per-client bucket: one customer's refreshes must not throttle another's; the per-IP limit
 /// still applies.
+/// The SCIM page's connection test (its requests carry <see cref="ConnectionTestMarker"/>, which only this process can
+/// send) counts in buckets of its own, per client id and one for all tests, with the same limits: an admin testing again
+/// and again is limited (and sees the 429 explained) but never uses up the identity provider's allowance, so a test
+/// cannot lock Entra out of its next token request.
 /// </summary>
 public sealed class OAuthTokenRateLimit : IDisposable
 {
@@ -20,8 +26,11 @@ public sealed class OAuthTokenRateLimit : IDisposable
     private readonly PartitionedRateLimiter<string>? perIp;
     private readonly HashSet<string> platformClients;
 
-    public OAuthTokenRateLimit(IOptions<OAuthOptions> options)
+    private readonly ConnectionTestMarker connectionTest;
+
+    public OAuthTokenRateLimit(IOptions<OAuthOptions> options, ConnectionTestMarker connectionTest)
     {
+        this.connectionTest = connectionTest;
         platformClients = options.Value.Clients.Values.Select(c => c.ClientId).ToHashSet(StringComparer.Ordinal);
         var o = options.Value.TokenRateLimit;
         perClient = Create(o.PerClientPerMinute);
@@ -48,10 +57,12 @@ public sealed class OAuthTokenRateLimit : IDisposable
             clientId = form["client_id"].ToString();
         }
 
-        using var ipLease = perIp?.AttemptAcquire(ip);
+        // Partition keys: an IP address or a client id for everyone else; "test:" ones (no IP or client id has that form) for the test.
+        var probe = connectionTest.IsProbe(context.Request);
+        using var ipLease = perIp?.AttemptAcquire(probe ? "test:" : ip);
         using var clientLease = string.IsNullOrEmpty(clientId) || ipLease is { IsAcquired: false } || platformClients.Contains(clientId)
             ? null
-            : perClient?.AttemptAcquire(clientId);
+            : perClient?.AttemptAcquire(probe ? "test:" + clientId : clientId);
         var refused = ipLease is { IsAcquired: false } ? ipLease : clientLease is { IsAcquired: false } ? clientLease : null;
         if (refused is null)
         {
