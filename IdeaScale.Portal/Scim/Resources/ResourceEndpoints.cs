@@ -157,11 +157,11 @@ public static class ResourceEndpoints
         var ct = context.RequestAborted;
         var type = store.Type;
         var resourceId = ScimQueries.ParseId(id, type.Name);
-        _ = Selection(type, context.Request.Query); // a bad attributes parameter fails before anything is written
+        var selection = Selection(type, context.Request.Query); // a bad attributes parameter fails before anything is written
         for (var attempt = 0; ; attempt++)
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            var entity = await store.LoadForUpdateAsync(resourceId, ct) ?? throw NotFound(type, id);
+            await using var transaction = await store.BeginUpdateAsync(ct);
+            var entity = await store.LoadForUpdateAsync(resourceId, selection, ct) ?? throw NotFound(type, id);
             ETags.CheckIfMatch(context.Request, entity.Version);
             var current = store.Representation(entity);
             // The story's "before", from what is loaded anyway (PATCH changes current in place).
@@ -198,7 +198,7 @@ public static class ResourceEndpoints
                 return ScimResult.NoContent(ETags.For(entity.Version));
             }
 
-            return await store.AnswerAsync(entity, Selection(type, context.Request.Query), StatusCodes.Status200OK, ct);
+            return await store.AnswerAsync(entity, selection, StatusCodes.Status200OK, ct);
         }
     }
 
