@@ -143,7 +143,7 @@ public sealed class GroupResource(PortalDbContext db, GroupReader reader, ScimTe
         return (group, writer.Story());
     }
 
-    public async Task<IUpdateTransaction> BeginUpdateAsync(CancellationToken ct) => new DbContextUpdate(await db.Database.BeginTransactionAsync(ct));
+    public async Task<IUpdateTransaction> BeginUpdateAsync(CancellationToken ct) => new DbContextUpdate(db, await db.Database.BeginTransactionAsync(ct));
 
     /// <summary>Without members (PostgreSQL: the row lock first).</summary>
     public async Task<WorkspaceGroup?> LoadForUpdateAsync(Guid id, AttributeSelection selection, CancellationToken ct)

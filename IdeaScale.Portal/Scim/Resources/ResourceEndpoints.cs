@@ -126,20 +126,20 @@ public static class ResourceEndpoints
     }
 
     private static async Task<IResult> ReplaceAsync<TEntity, TRows>(
-        string id, HttpContext context, PortalDbContext db, IResourceStore<TEntity, TRows> store, ScimRequestLog log)
+        string id, HttpContext context, IResourceStore<TEntity, TRows> store, ScimRequestLog log)
         where TEntity : class, IScimResource
     {
         var body = ScimValues.Canonicalize(await ScimRequest.ReadObjectAsync(context.Request), store.Type);
-        return await UpdateAsync(id, context, db, store, log, (_, _) => ((JsonObject)body.DeepClone(), null));
+        return await UpdateAsync(id, context, store, log, (_, _) => ((JsonObject)body.DeepClone(), null));
     }
 
     private static async Task<IResult> PatchAsync<TEntity, TRows>(
-        string id, HttpContext context, PortalDbContext db, IResourceStore<TEntity, TRows> store, ScimRequestLog log)
+        string id, HttpContext context, IResourceStore<TEntity, TRows> store, ScimRequestLog log)
         where TEntity : class, IScimResource
     {
         var request = await ScimRequest.ReadAsync<PatchRequest>(context.Request);
         var engine = new PatchEngine(store.Type);
-        return await UpdateAsync(id, context, db, store, log,
+        return await UpdateAsync(id, context, store, log,
             (current, entity) => (current, engine.Apply(current, entity.Id.ToString(), request.Operations).MemberDeltas));
     }
 
@@ -150,7 +150,7 @@ public static class ResourceEndpoints
     /// from a fresh load; see <see cref="ETags.ConcurrentChange"/> for the rule.
     /// </summary>
     private static async Task<IResult> UpdateAsync<TEntity, TRows>(
-        string id, HttpContext context, PortalDbContext db, IResourceStore<TEntity, TRows> store, ScimRequestLog log,
+        string id, HttpContext context, IResourceStore<TEntity, TRows> store, ScimRequestLog log,
         Func<JsonObject, TEntity, (JsonObject Result, IReadOnlyList<MemberDelta>? Deltas)> change)
         where TEntity : class, IScimResource
     {
@@ -175,8 +175,7 @@ public static class ResourceEndpoints
             }
             catch (DbUpdateConcurrencyException) when (!ETags.HasIfMatch(context.Request) && attempt < MaxConcurrencyRetries)
             {
-                db.ChangeTracker.Clear();
-                continue;
+                continue; // the transaction, disposed uncommitted, rolls back and forgets what it loaded
             }
             catch (DbUpdateConcurrencyException)
             {
