@@ -107,12 +107,18 @@ run_suite() {
   done
 }
 
-run_suite sqlite
+# Tests with Trait Pass=PostgreSQL (the phone half of the accessibility sweep) run in the PostgreSQL run only, when
+# there is one: the two runs then take about as long.
+if [ "$with_postgresql" -eq 0 ]; then
+  run_suite sqlite
+else
+  run_suite sqlite --filter "Pass!=PostgreSQL"
+fi
 if [ "$with_postgresql" -eq 0 ]; then
   :
 elif start_postgres; then
-  # Tests about SQLite itself (query plans, pragmas, the file) and the accessibility sweep (markup and colours do not
-  # depend on the database) carry Trait Provider=Sqlite and run in the SQLite run only.
+  # Tests about SQLite itself (query plans, pragmas, the file) and the desktop half of the accessibility sweep (markup
+  # and colours do not depend on the database) carry Trait Provider=Sqlite and run in the SQLite run only.
   PORTAL_TEST_PROVIDER=PostgreSQL PORTAL_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres" \
     run_suite postgresql --filter "Provider!=Sqlite"
 else
