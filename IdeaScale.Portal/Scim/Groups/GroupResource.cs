@@ -143,8 +143,10 @@ public sealed class GroupResource(PortalDbContext db, GroupReader reader, ScimTe
         return (group, writer.Story());
     }
 
+    public async Task<IUpdateTransaction> BeginUpdateAsync(CancellationToken ct) => new DbContextUpdate(db, await db.Database.BeginTransactionAsync(ct));
+
     /// <summary>Without members (PostgreSQL: the row lock first).</summary>
-    public async Task<WorkspaceGroup?> LoadForUpdateAsync(Guid id, CancellationToken ct)
+    public async Task<WorkspaceGroup?> LoadForUpdateAsync(Guid id, AttributeSelection selection, CancellationToken ct)
     {
         await ScimQueries.LockForUpdateAsync<WorkspaceGroup>(db, id, ct);
         return await db.Groups.SingleOrDefaultAsync(g => g.WorkspaceId == tenant.WorkspaceId && g.Id == id, ct);

@@ -5,6 +5,9 @@ using IdeaScale.Portal.Scim.Patching;
 using IdeaScale.Portal.Scim.Protocol;
 using IdeaScale.Portal.Scim.Schema;
 
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+
 namespace IdeaScale.Portal.Scim.Resources;
 
 /// <summary>
@@ -66,8 +69,17 @@ public interface IResourceStore<TEntity, TRows>
     /// </summary>
     Task<(TEntity Entity, MembershipChange? Members)> CreateAsync(JsonObject body, Action<TEntity> named, CancellationToken ct);
 
-    /// <summary>Locks (where the database needs it) and loads the resource to change, inside the caller's transaction.</summary>
-    Task<TEntity?> LoadForUpdateAsync(Guid id, CancellationToken ct);
+    /// <summary>
+    /// Begins the transaction of one PUT or PATCH, before the load: on SQLite it takes the database's write lock
+    /// (BEGIN IMMEDIATE); on PostgreSQL the load takes the resource's row lock in it.
+    /// </summary>
+    Task<IUpdateTransaction> BeginUpdateAsync(CancellationToken ct);
+
+    /// <summary>
+    /// Locks (where the database needs it) and loads the resource to change, inside the transaction of
+    /// <see cref="BeginUpdateAsync"/>, with what the answer's <paramref name="selection"/> shows that the write does not change.
+    /// </summary>
+    Task<TEntity?> LoadForUpdateAsync(Guid id, AttributeSelection selection, CancellationToken ct);
 
     /// <summary>
     /// Writes <paramref name="result"/> onto the loaded resource and saves once. <paramref name="deltas"/> are a
@@ -80,6 +92,36 @@ public interface IResourceStore<TEntity, TRows>
 
     /// <summary>Deletes the resource and what refers to it, inside the caller's transaction; returns the story's consequence.</summary>
     Task<string?> DeleteAsync(Guid id, CancellationToken ct);
+}
+
+/// <summary>The transaction of one update: committed once; disposed uncommitted, it is rolled back (nothing written).</summary>
+public interface IUpdateTransaction : IAsyncDisposable
+{
+    Task CommitAsync(CancellationToken ct);
+}
+
+/// <summary>
+/// An update in an EF Core transaction of the request's DbContext (groups). Disposed uncommitted, it also clears the
+/// change tracker: what was loaded and changed in it is not what the database holds (a retry loads afresh).
+/// </summary>
+public sealed class DbContextUpdate(DbContext db, IDbContextTransaction transaction) : IUpdateTransaction
+{
+    private bool committed;
+
+    public async Task CommitAsync(CancellationToken ct)
+    {
+        await transaction.CommitAsync(ct);
+        committed = true;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await transaction.DisposeAsync();
+        if (!committed)
+        {
+            db.ChangeTracker.Clear();
+        }
+    }
 }
 
 /// <summary>A list page: the total, the startIndex (null with cursor paging), the resources, and the next cursor.</summary>

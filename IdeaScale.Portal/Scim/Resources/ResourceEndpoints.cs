@@ -126,20 +126,20 @@ public static class ResourceEndpoints
     }
 
     private static async Task<IResult> ReplaceAsync<TEntity, TRows>(
-        string id, HttpContext context, PortalDbContext db, IResourceStore<TEntity, TRows> store, ScimRequestLog log)
+        string id, HttpContext context, IResourceStore<TEntity, TRows> store, ScimRequestLog log)
         where TEntity : class, IScimResource
     {
         var body = ScimValues.Canonicalize(await ScimRequest.ReadObjectAsync(context.Request), store.Type);
-        return await UpdateAsync(id, context, db, store, log, (_, _) => ((JsonObject)body.DeepClone(), null));
+        return await UpdateAsync(id, context, store, log, (_, _) => ((JsonObject)body.DeepClone(), null));
     }
 
     private static async Task<IResult> PatchAsync<TEntity, TRows>(
-        string id, HttpContext context, PortalDbContext db, IResourceStore<TEntity, TRows> store, ScimRequestLog log)
+        string id, HttpContext context, IResourceStore<TEntity, TRows> store, ScimRequestLog log)
         where TEntity : class, IScimResource
     {
         var request = await ScimRequest.ReadAsync<PatchRequest>(context.Request);
         var engine = new PatchEngine(store.Type);
-        return await UpdateAsync(id, context, db, store, log,
+        return await UpdateAsync(id, context, store, log,
             (current, entity) => (current, engine.Apply(current, entity.Id.ToString(), request.Operations).MemberDeltas));
     }
 
@@ -150,18 +150,18 @@ public static class ResourceEndpoints
     /// from a fresh load; see <see cref="ETags.ConcurrentChange"/> for the rule.
     /// </summary>
     private static async Task<IResult> UpdateAsync<TEntity, TRows>(
-        string id, HttpContext context, PortalDbContext db, IResourceStore<TEntity, TRows> store, ScimRequestLog log,
+        string id, HttpContext context, IResourceStore<TEntity, TRows> store, ScimRequestLog log,
         Func<JsonObject, TEntity, (JsonObject Result, IReadOnlyList<MemberDelta>? Deltas)> change)
         where TEntity : class, IScimResource
     {
         var ct = context.RequestAborted;
         var type = store.Type;
         var resourceId = ScimQueries.ParseId(id, type.Name);
-        _ = Selection(type, context.Request.Query); // a bad attributes parameter fails before anything is written
+        var selection = Selection(type, context.Request.Query); // a bad attributes parameter fails before anything is written
         for (var attempt = 0; ; attempt++)
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            var entity = await store.LoadForUpdateAsync(resourceId, ct) ?? throw NotFound(type, id);
+            await using var transaction = await store.BeginUpdateAsync(ct);
+            var entity = await store.LoadForUpdateAsync(resourceId, selection, ct) ?? throw NotFound(type, id);
             ETags.CheckIfMatch(context.Request, entity.Version);
             var current = store.Representation(entity);
             // The story's "before", from what is loaded anyway (PATCH changes current in place).
@@ -175,8 +175,7 @@ public static class ResourceEndpoints
             }
             catch (DbUpdateConcurrencyException) when (!ETags.HasIfMatch(context.Request) && attempt < MaxConcurrencyRetries)
             {
-                db.ChangeTracker.Clear();
-                continue;
+                continue; // the transaction, disposed uncommitted, rolls back and forgets what it loaded
             }
             catch (DbUpdateConcurrencyException)
             {
@@ -198,7 +197,7 @@ public static class ResourceEndpoints
                 return ScimResult.NoContent(ETags.For(entity.Version));
             }
 
-            return await store.AnswerAsync(entity, Selection(type, context.Request.Query), StatusCodes.Status200OK, ct);
+            return await store.AnswerAsync(entity, selection, StatusCodes.Status200OK, ct);
         }
     }
 

@@ -24,7 +24,12 @@ public sealed record UserRows(
 /// from the registry (switching on <see cref="ScimAttribute.Storage"/>). POST, PUT and PATCH all write through
 /// <see cref="WriteAsync"/>. Entities never leave this class and the endpoints.
 /// </summary>
-public sealed class UserMapper(PortalDbContext db)
+/// <param name="db">The request's context: the rows of a page, a user's groups.</param>
+/// <param name="findManager">
+/// The display name of a user of the workspace, or null (the manager check of a write); by default a compiled EF query.
+/// A PUT or PATCH reads it in its own write transaction.
+/// </param>
+public sealed class UserMapper(PortalDbContext db, Func<Guid, Guid, CancellationToken, Task<string?>>? findManager = null)
 {
     private static readonly PasswordHasher<WorkspaceMember> Hasher = new();
     private static ScimResourceType Type => ScimRegistry.UserType;
@@ -321,7 +326,7 @@ public sealed class UserMapper(PortalDbContext db)
 
         // The display name is never null for an existing user (it falls back to the userName): null means no such user.
         var display = Guid.TryParse(reference, out var managerId) && managerId != member.Id
-            ? await UserQueries.ManagerDisplay(db, workspaceId, managerId, ct)
+            ? await (findManager is null ? UserQueries.ManagerDisplay(db, workspaceId, managerId, ct) : findManager(workspaceId, managerId, ct))
             : null;
         ManagerDisplay = display;
         return (reference, display is null ? null : managerId);

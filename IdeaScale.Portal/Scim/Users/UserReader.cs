@@ -28,6 +28,8 @@ public sealed class UserReader
     private readonly ISqlGenerationHelper sql;
 
     private readonly Statement member;
+    private readonly Statement memberForUpdate;
+    private readonly Statement managerById;
     private readonly Statement values;
     private readonly Statement addresses;
     private readonly Statement groups;
@@ -45,7 +47,7 @@ public sealed class UserReader
     private sealed record Statement(string Format);
 
     /// <summary>Command texts by key and parts: at most 2 × 16, each built once.</summary>
-    private readonly ConcurrentDictionary<(Key, UserMapper.RowNeeds), string> texts = new();
+    private readonly ConcurrentDictionary<(Key, UserMapper.RowNeeds, bool ForUpdate), string> texts = new();
 
     public UserReader(IDbContextFactory<PortalDbContext> contexts, ReadSessions sessions)
     {
@@ -69,6 +71,10 @@ public sealed class UserReader
         var memberId = $"(SELECT {id} FROM {TableName(members)} WHERE {{0}})";
 
         member = new Statement($"SELECT {Columns(members, "m")} FROM {TableName(members)} AS m WHERE {{0}}");
+        // PostgreSQL: the row lock first, so concurrent writers of the user queue (SQLite's write transaction holds the database's lock).
+        memberForUpdate = db.Database.IsNpgsql() ? new Statement(member.Format + " FOR UPDATE") : member;
+        managerById = new Statement(
+            $"SELECT COALESCE(mm.{Column(members, nameof(WorkspaceMember.DisplayName))}, mm.{Column(members, nameof(WorkspaceMember.UserName))}) FROM {TableName(members)} AS mm WHERE {byId.Condition}");
 
         var valueEntity = Entity<MemberValue>(model);
         values = new Statement($"SELECT {Columns(valueEntity, "v")} FROM {TableName(valueEntity)} AS v WHERE v.{Column(valueEntity, nameof(MemberValue.MemberId))} = {memberId}");
@@ -117,31 +123,36 @@ public sealed class UserReader
         return found;
     }
 
-    private async Task<(WorkspaceMember Member, UserRows Rows)?> ReadAsync(
-        ReadSessions.Session session, Key key, Guid workspaceId, object lookup, UserMapper.RowNeeds parts, CancellationToken ct)
-    {
-        var statements = Statements(parts);
-        var text = texts.GetOrAdd((key, parts), k => string.Join(";\n",
-            Statements(k.Item2).Select(s => string.Format(CultureInfo.InvariantCulture, s.Format, k.Item1.Condition))));
-        // One snapshot for the user and its rows.
-        await using var transaction = session.BeginRead();
-        var command = session.Command(text, transaction);
-        // Bound through the key properties' own type mappings (a Guid as the provider stores it).
-        // The command's own parameter objects get the new values: Npgsql binds a prepared command to the parameter
-        // instances it was prepared with, so replacing them would re-run the first read's values (another user's row).
-        var ws = key.Workspace.GetRelationalTypeMapping().CreateParameter(command, sql.GenerateParameterName("ws"), workspaceId, nullable: false);
-        var lookupParameter = key.Lookup.GetRelationalTypeMapping().CreateParameter(command, sql.GenerateParameterName("key"), lookup, nullable: false);
-        if (command.Parameters.Count == 0)
-        {
-            command.Parameters.Add(ws);
-            command.Parameters.Add(lookupParameter);
-        }
-        else
-        {
-            command.Parameters[0].Value = ws.Value;
-            command.Parameters[1].Value = lookupParameter.Value;
-        }
+    /// <summary>
+    /// A user to change (PUT, PATCH), inside the caller's write transaction on <paramref name="session"/>: its values,
+    /// addresses (and its groups when asked) with it (PostgreSQL: the user's row locked first). Null when it does not exist.
+    /// </summary>
+    public async Task<(WorkspaceMember Member, UserRows Rows)?> ForUpdateAsync(
+        ReadSessions.Session session, DbTransaction transaction, Guid workspaceId, Guid id, bool groups, CancellationToken ct) =>
+        await ReadAsync(session, transaction, byId, workspaceId, id, new UserMapper.RowNeeds(true, true, groups, false), forUpdate: true, ct);
 
+    /// <summary>The display name of a user of the workspace (its userName when it has none), or null: a write's manager check.</summary>
+    public async Task<string?> DisplayAsync(ReadSessions.Session session, DbTransaction transaction, Guid workspaceId, Guid id, CancellationToken ct)
+    {
+        var text = managerById.Format;
+        var command = Bind(session.Command(text, transaction), byId, workspaceId, id);
+        sessions.LogRead(text);
+        return await command.ExecuteScalarAsync(ct) is string display ? display : null;
+    }
+
+    private Task<(WorkspaceMember Member, UserRows Rows)?> ReadAsync(
+        ReadSessions.Session session, Key key, Guid workspaceId, object lookup, UserMapper.RowNeeds parts, CancellationToken ct) =>
+        ReadAsync(session, null, key, workspaceId, lookup, parts, forUpdate: false, ct);
+
+    private async Task<(WorkspaceMember Member, UserRows Rows)?> ReadAsync(
+        ReadSessions.Session session, DbTransaction? writing, Key key, Guid workspaceId, object lookup, UserMapper.RowNeeds parts, bool forUpdate, CancellationToken ct)
+    {
+        var statements = Statements(parts, forUpdate);
+        var text = texts.GetOrAdd((key, parts, forUpdate), k => string.Join(";\n",
+            Statements(k.Item2, k.ForUpdate).Select(s => string.Format(CultureInfo.InvariantCulture, s.Format, k.Item1.Condition))));
+        // One snapshot for the user and its rows (or the caller's write transaction).
+        await using var reading = writing is null ? session.BeginRead() : null;
+        var command = Bind(session.Command(text, writing ?? reading), key, workspaceId, lookup);
         sessions.LogRead(text);
         await using var reader = await command.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct))
@@ -183,10 +194,31 @@ public sealed class UserReader
         return (user, new UserRows(valueRows, addressRows, groupRows, managerDisplay));
     }
 
-    /// <summary>The user's statement, then one per part asked for, in the order the reader reads them.</summary>
-    private List<Statement> Statements(UserMapper.RowNeeds parts)
+    private DbCommand Bind(DbCommand command, Key key, Guid workspaceId, object lookup)
     {
-        var statements = new List<Statement>(5) { member };
+        // Bound through the key properties' own type mappings (a Guid as the provider stores it).
+        // The command's own parameter objects get the new values: Npgsql binds a prepared command to the parameter
+        // instances it was prepared with, so replacing them would re-run the first read's values (another user's row).
+        var ws = key.Workspace.GetRelationalTypeMapping().CreateParameter(command, sql.GenerateParameterName("ws"), workspaceId, nullable: false);
+        var lookupParameter = key.Lookup.GetRelationalTypeMapping().CreateParameter(command, sql.GenerateParameterName("key"), lookup, nullable: false);
+        if (command.Parameters.Count == 0)
+        {
+            command.Parameters.Add(ws);
+            command.Parameters.Add(lookupParameter);
+        }
+        else
+        {
+            command.Parameters[0].Value = ws.Value;
+            command.Parameters[1].Value = lookupParameter.Value;
+        }
+
+        return command;
+    }
+
+    /// <summary>The user's statement, then one per part asked for, in the order the reader reads them.</summary>
+    private List<Statement> Statements(UserMapper.RowNeeds parts, bool forUpdate = false)
+    {
+        var statements = new List<Statement>(5) { forUpdate ? memberForUpdate : member };
         if (parts.Values)
         {
             statements.Add(values);

@@ -16,15 +16,28 @@ namespace IdeaScale.Portal.Scim.Users;
 /// <summary>
 /// /Users through <see cref="ResourceEndpoints"/>: every query starts from the tenant's workspace; GET by id and the
 /// userName lookup read through <see cref="UserReader"/>; writes go through <see cref="UserMapper"/> (the attribute
-/// registry) and save once: a new user through the prepared <see cref="UserWriter"/>, a change through EF Core.
-/// Scoped: one per request.
+/// registry) and save once through the prepared <see cref="UserWriter"/>: a new user inserted, a PUT or PATCH loaded
+/// in its write transaction (with its rows and groups, the row locked on PostgreSQL), applied, and only what changed
+/// written. Scoped: one per request.
 /// </summary>
 public sealed class UserResource(PortalDbContext db, UserReader reader, UserWriter writer, ScimTenant tenant, TimeProvider time) : IResourceStore<WorkspaceMember, UserRows>
 {
     private static readonly ScimAttribute UserNameAttribute = ScimRegistry.UserType.Core.Attributes.Single(a => a.Name == "userName");
 
-    /// <summary>The mapper of this request's write: it knows the manager's name it checked, so the answer needs no second read.</summary>
-    private readonly UserMapper mapper = new(db);
+    private UserMapper? mapperOfRequest;
+
+    /// <summary>The open PUT or PATCH (this attempt's), its user as loaded, and the user's groups read with it.</summary>
+    private UserWriter.Update? update;
+    private UserWriter.Snapshot? loaded;
+    private IReadOnlyList<(Guid Id, string Display)> loadedGroups = [];
+
+    /// <summary>
+    /// The mapper of this request's write: it knows the manager's name it checked, so the answer needs no second read;
+    /// in a PUT or PATCH it checks the manager in the update's transaction.
+    /// </summary>
+    private UserMapper mapper => mapperOfRequest ??= new(db, (ws, id, ct) => update is { } open
+        ? reader.DisplayAsync(open.Session, open.Transaction, ws, id, ct)
+        : UserQueries.ManagerDisplay(db, ws, id, ct));
 
     /// <summary>The user (with its rows) the userName lookup read, rendered without loading its rows again.</summary>
     private (WorkspaceMember Member, UserRows Rows)? looked;
@@ -102,15 +115,25 @@ public sealed class UserResource(PortalDbContext db, UserReader reader, UserWrit
     }
 
     /// <summary>
-    /// Answered from what was written: values and addresses as tracked, the manager's name as the write read it; a new
-    /// user is in no group yet, an updated one's groups are read when the selection shows them.
+    /// Answered from what was written: values and addresses as written, the manager's name as the write read it; a new
+    /// user is in no group yet, an updated one's groups are those its update read.
     /// </summary>
     public async Task<IResult> AnswerAsync(WorkspaceMember written, AttributeSelection selection, int status, CancellationToken ct)
     {
-        var rows = status == StatusCodes.Status201Created
-            ? new UserRows(written.Values, written.Addresses, [], mapper.ManagerDisplay)
-            : await mapper.LoadRowsAsync(written, selection, ct);
-        return Render(written, rows, selection, status);
+        if (status == StatusCodes.Status201Created)
+        {
+            return Render(written, new UserRows(written.Values, written.Addresses, [], mapper.ManagerDisplay), selection, status);
+        }
+
+        if (loaded is null)
+        {
+            return Render(written, await mapper.LoadRowsAsync(written, selection, ct), selection, status);
+        }
+
+        // The groups as the update read them; the manager's name as the write checked it (it is linked only when found).
+        var needs = UserMapper.RowNeeds.For(selection);
+        return Render(written, new UserRows(needs.Values ? written.Values : [], needs.Addresses ? written.Addresses : [],
+            needs.Groups ? loadedGroups : [], needs.Manager && written.ManagerId is not null ? mapper.ManagerDisplay : null), selection, status);
     }
 
     /// <summary>The user as written (values and addresses as tracked, no groups, the manager unresolved): the story's before and after.</summary>
@@ -127,19 +150,35 @@ public sealed class UserResource(PortalDbContext db, UserReader reader, UserWrit
         return (member, null);
     }
 
-    /// <summary>Tracked, with its value and address rows (PostgreSQL: the row lock first).</summary>
-    public async Task<WorkspaceMember?> LoadForUpdateAsync(Guid id, CancellationToken ct)
+    public async Task<IUpdateTransaction> BeginUpdateAsync(CancellationToken ct)
     {
-        await ScimQueries.LockForUpdateAsync<WorkspaceMember>(db, id, ct);
-        return await UserQueries.ForUpdate(db, tenant.WorkspaceId, id, ct);
+        loaded = null;
+        update = await writer.BeginUpdateAsync(ct);
+        return update;
+    }
+
+    /// <summary>With its value and address rows (and its groups when the answer shows them), in the update's transaction (PostgreSQL: the row lock first).</summary>
+    public async Task<WorkspaceMember?> LoadForUpdateAsync(Guid id, AttributeSelection selection, CancellationToken ct)
+    {
+        var open = update ?? throw new InvalidOperationException("LoadForUpdateAsync runs in the transaction of BeginUpdateAsync.");
+        if (await reader.ForUpdateAsync(open.Session, open.Transaction, tenant.WorkspaceId, id, UserMapper.RowNeeds.For(selection).Groups, ct) is not { } found)
+        {
+            return null;
+        }
+
+        loaded = writer.Take(found.Member);
+        loadedGroups = found.Rows.Groups;
+        return found.Member;
     }
 
     public async Task<WriteOutcome> UpdateAsync(WorkspaceMember entity, JsonObject result, IReadOnlyList<MemberDelta>? deltas, Action<WorkspaceMember> named, CancellationToken ct)
     {
+        var open = update ?? throw new InvalidOperationException("UpdateAsync runs in the transaction of BeginUpdateAsync.");
+        var before = loaded ?? throw new InvalidOperationException("UpdateAsync writes a user LoadForUpdateAsync loaded.");
         var wasActive = entity.Active;
         await mapper.WriteAsync(result, entity, tenant.WorkspaceId, ct);
         named(entity);
-        await ScimQueries.SaveAsync(db, UniquenessDetail(entity), ct);
+        await writer.UpdateAsync(open.Session, open.Transaction, before, entity, UniquenessDetail(entity), ct);
         return new WriteOutcome((wasActive, entity.Active) switch
         {
             (true, false) => ProvisioningOperation.Deactivate,
