@@ -25,10 +25,13 @@ public enum ReauthenticationOutcome
 /// lockout counting, and records the confirmation for this circuit only. A circuit cannot write the sign-in cookie,
 /// so the confirmation lives in this scoped (per-circuit) service: it unlocks the sensitive actions of this browser
 /// tab for <see cref="RecentSignIn.Window"/>, never another session, and ends with the circuit.
+/// Each check runs Identity in a scope of its own: the circuit's scoped DbContext is shared by every component of the
+/// page, and a check that overlapped another component's query (or the dialog's own <see cref="NeedsCodeAsync"/>)
+/// failed with EF's "a second operation was started on this context".
 /// </summary>
 public sealed partial class Reauthentication(
     RecentSignIn recent,
-    SignInManager<PortalUser> signIn,
+    IServiceScopeFactory scopes,
     TimeProvider time,
     ILogger<Reauthentication> logger)
 {
@@ -52,8 +55,12 @@ public sealed partial class Reauthentication(
     }
 
     /// <summary>Whether the dialog must ask for an authenticator code as well.</summary>
-    public async Task<bool> NeedsCodeAsync(ClaimsPrincipal user) =>
-        await signIn.UserManager.GetUserAsync(user) is { } account && await signIn.UserManager.GetTwoFactorEnabledAsync(account);
+    public async Task<bool> NeedsCodeAsync(ClaimsPrincipal user)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
+        return await users.GetUserAsync(user) is { } account && await users.GetTwoFactorEnabledAsync(account);
+    }
 
     /// <summary>
     /// Checks the password with Identity's <see cref="UserManager{TUser}"/> (a failure counts towards lockout, a
@@ -64,6 +71,8 @@ public sealed partial class Reauthentication(
     /// </summary>
     public async Task<ReauthenticationOutcome> ConfirmAsync(ClaimsPrincipal user, string password, string? code)
     {
+        await using var scope = scopes.CreateAsyncScope();
+        var signIn = scope.ServiceProvider.GetRequiredService<SignInManager<PortalUser>>();
         var users = signIn.UserManager;
         var account = await users.GetUserAsync(user);
         if (account is null || !await signIn.CanSignInAsync(account))
