@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The SCIM load benchmark (issue 6), from a clean clone on a fresh machine, in one command:
 #   ./bench.sh [--provider sqlite|postgresql] [--sizes 10000,100000] [--scale-users 1000000] [--duration 3] [--first-warmup 4] [--warmup 2]
-#              [--connections 8] [--provision-seconds 30] [--port 5301] [--scenarios create,user-patch,...]
+#              [--connections 8] [--provision-seconds 30] [--port 5301] [--scenarios create,user-patch,...] [--profile]
+# --profile samples the app with Linux perf during each measurement (installs Debian linux-perf when missing) and
+# writes, per scenario, where its CPU went to results/<date>-profiles/<size>-<scenario>.md (see Load/Profiler.cs);
+# the report is then <date>-profiled.md, as sampling lowers the rates a little.
 # --provider postgresql (default sqlite) installs Debian postgresql when missing, starts a throwaway cluster on a
 # free loopback port in a temporary folder (pinned to the server core like the servers; stopped and removed on
 # exit) and runs the app and a plain Kestrel + Npgsql reference on it, each in its own database.
@@ -46,6 +49,9 @@ missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 [ -x /usr/bin/time ] || missing+=(time)
 command -v taskset >/dev/null || missing+=(util-linux)
+for arg in "$@"; do
+  [ "$arg" = "--profile" ] && ! command -v perf >/dev/null && missing+=(linux-perf)
+done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "Installing ${missing[*]} (Debian packages)..."
   as_root apt-get update -qq

@@ -7,6 +7,7 @@ using IdeaScale.Benchmarks.Reference;
 //   load       the SCIM load benchmark (./bench.sh builds and runs this): app vs reference, writes results/<date>.md
 //   reference  the reference server alone (--port N --db path --token T)
 //   bulk-insert the scale phase's direct insertion alone, timed (--provider sqlite|postgresql --db <connection string> --count N [--first 50000000: the first user number])
+//   profile    the summary of a perf.data file a --profile run kept (--data <work>/run/profiles/<size>-<scenario>.perf.data [--title T])
 //   micro      BenchmarkDotNet micro-benchmarks (filter parser/translation, PATCH engine, SCIM meters); BenchmarkDotNet args follow
 return args.FirstOrDefault() switch
 {
@@ -14,6 +15,7 @@ return args.FirstOrDefault() switch
     "reference" => await ReferenceServer.RunAsync(args[1..]),
     "bulk-insert" => BulkInsert(IdeaScale.Benchmarks.CommandLine.Parse(args[1..])),
     "micro" => MicroBenchmarks.Run(args[1..]),
+    "profile" => await Profile(IdeaScale.Benchmarks.CommandLine.Parse(args[1..])),
     _ => Usage(),
 };
 
@@ -28,8 +30,15 @@ static int BulkInsert(IdeaScale.Benchmarks.CommandLine options)
     return 0;
 }
 
+// The summary of a perf.data file that a --profile run kept in its work folder (<work>/run/profiles/).
+static async Task<int> Profile(IdeaScale.Benchmarks.CommandLine options)
+{
+    Console.WriteLine(await Profiler.SummariseAsync(options.Require("data"), options["title"] ?? Path.GetFileNameWithoutExtension(options.Require("data"))));
+    return 0;
+}
+
 static int Usage()
 {
-    Console.Error.WriteLine("usage: IdeaScale.Benchmarks load|reference|bulk-insert|micro [options]  (see README.md, section Performance)");
+    Console.Error.WriteLine("usage: IdeaScale.Benchmarks load|reference|bulk-insert|profile|micro [options]  (see README.md, section Performance)");
     return 2;
 }

@@ -26,6 +26,7 @@ internal sealed class LoadBenchmark
     private readonly LoadReport report;
     private readonly WrkRunner wrk;
     private readonly PhaseClock clock;
+    private readonly Profiler? profiler;
     private int nextUserNumber = 1;
 
     private LoadBenchmark(LoadSettings settings)
@@ -34,6 +35,11 @@ internal sealed class LoadBenchmark
         report = new LoadReport(settings);
         wrk = new WrkRunner(settings.LuaDirectory, settings.ClientCore, token, settings.WorkDirectory);
         clock = new PhaseClock(wrk, report.AddPhase);
+        profiler = settings.Profile ? new Profiler(Path.Combine(settings.ResultsDirectory, $"{report.Started:yyyy-MM-dd'T'HHmm'Z'}-profiles"), Path.Combine(settings.WorkDirectory, "profiles")) : null;
+        if (profiler is not null)
+        {
+            report.Note($"Profiled run (--profile): perf sampled the app during each measurement, so its rates are a few percent below an unprofiled run's. The profiles are in {Path.GetFileName(profiler.Directory)}/.");
+        }
     }
 
     public static async Task<int> RunAsync(string[] args)
@@ -50,7 +56,7 @@ internal sealed class LoadBenchmark
         return 0;
     }
 
-    private string ReportFile => Path.Combine(settings.ResultsDirectory, $"{report.Started:yyyy-MM-dd'T'HHmm'Z'}.md");
+    private string ReportFile => Path.Combine(settings.ResultsDirectory, $"{report.Started:yyyy-MM-dd'T'HHmm'Z'}{(profiler is not null ? "-profiled" : "")}.md");
 
     /// <summary>Writes the report as it stands: after every phase, so a run cut short still leaves its figures.</summary>
     private async Task<string> WriteReportAsync()
@@ -225,8 +231,8 @@ internal sealed class LoadBenchmark
         foreach (var scenario in scenarios.Where(s => Selected(s.Key)))
         {
             using var phase = clock.Start($"{size:N0} users: {scenario.Key} (app and reference, warm-up and measurement)", ExpectedScenarioSeconds(warmup));
-            var appResult = await MeasureAsync(app, scenario, warmup);
-            var refResult = await MeasureAsync(reference, scenario, warmup);
+            var appResult = await MeasureAsync(app, scenario, warmup, size);
+            var refResult = await MeasureAsync(reference, scenario, warmup, size);
             report.AddScenario(size, scenario, appResult, refResult);
         }
 
@@ -319,8 +325,8 @@ internal sealed class LoadBenchmark
             }
 
             using var phase = clock.Start($"scale: {scenario.Key} (app and reference, warm-up and measurement)", ExpectedScenarioSeconds(settings.Warmup));
-            var appResult = await MeasureAsync(app, scenario, settings.Warmup);
-            var refResult = await MeasureAsync(reference, scenario, settings.Warmup);
+            var appResult = await MeasureAsync(app, scenario, settings.Warmup, size);
+            var refResult = await MeasureAsync(reference, scenario, settings.Warmup, size);
             report.AddScenario(size, scenario, appResult, refResult);
         }
 
@@ -374,8 +380,11 @@ internal sealed class LoadBenchmark
             nextUserNumber += count + 100;
             try
             {
-                var result = await wrk.RunScriptAsync("create.lua", app, clients, TimeSpan.FromSeconds(cap),
+                Task<WrkResult> Provision() => wrk.RunScriptAsync("create.lua", app, clients, TimeSpan.FromSeconds(cap),
                     start.ToString(CultureInfo.InvariantCulture), count.ToString(CultureInfo.InvariantCulture));
+                var result = profiler is not null && clients > 1
+                    ? await profiler.AroundAsync(app, $"{size}-provisioning", $"Provisioning through POST /Users with {clients} clients, up to {size:N0} users", Provision)
+                    : await Provision();
                 var created = db.BenchUsers(workspaceId).Count - before;
                 report.AddProvisioning(size, clients, created, result, CountLocked(app.LogPath) - lockedBefore);
                 existing += created;
@@ -401,7 +410,7 @@ internal sealed class LoadBenchmark
         }
     }
 
-    private async Task<RunOutcome> MeasureAsync(ServerProcess server, Scenario scenario, TimeSpan warmup)
+    private async Task<RunOutcome> MeasureAsync(ServerProcess server, Scenario scenario, TimeSpan warmup, int size)
     {
         try
         {
@@ -409,7 +418,11 @@ internal sealed class LoadBenchmark
             var connections = scenario.Connections ?? settings.Connections;
             await wrk.RunScriptAsync(scenario.Script, server, connections, warmup, ArgumentsFor(scenario));
             var lockedBefore = CountLocked(server.LogPath);
-            var result = await wrk.RunScriptAsync(scenario.Script, server, connections, settings.Duration, ArgumentsFor(scenario));
+            var arguments = ArgumentsFor(scenario);
+            Task<WrkResult> Run() => wrk.RunScriptAsync(scenario.Script, server, connections, settings.Duration, arguments);
+            var result = profiler is not null && server.Name == "app"
+                ? await profiler.AroundAsync(server, $"{size}-{scenario.Key}", $"{scenario.Title}, {size:N0} users, {connections} connections", Run)
+                : await Run();
             return new RunOutcome(result, null, CountLocked(server.LogPath) - lockedBefore);
         }
         catch (InvalidOperationException e)
@@ -514,6 +527,11 @@ internal sealed class LoadBenchmark
             [$"Seed__Workspaces__{Slug}__PublicUrl"] = $"http://127.0.0.1:{settings.AppPort}",
             ["Scim__RateLimit__RequestsPerSecond"] = "0",
         };
+        foreach (var (key, value) in profiler is not null ? Profiler.AppEnvironment : new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
         if (!logAndLastUse)
         {
             foreach (var setting in settings.OffSettings.Split(';', StringSplitOptions.RemoveEmptyEntries))
@@ -560,7 +578,7 @@ internal sealed class LoadBenchmark
         string AppDirectory, string WorkDirectory, string ResultsDirectory, string LuaDirectory, IReadOnlyList<int> Sizes,
         int Connections, TimeSpan Duration, TimeSpan Warmup, TimeSpan FirstWarmup, int ServerCore, int ClientCore, int AppPort, int OneClientUsers, int ProvisionSeconds,
         string OffSettings, string Commit, BenchProvider Provider, string? PostgresConnection, int ScaleUsers, IReadOnlySet<string>? Scenarios,
-        double? PrepareSeconds)
+        double? PrepareSeconds, bool Profile)
     {
         public static LoadSettings From(CommandLine o)
         {
@@ -589,7 +607,8 @@ internal sealed class LoadBenchmark
                 o["postgres"],
                 Int("scale-users", 1_000_000),
                 o["scenarios"] is { } keys ? keys.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase) : null,
-                o["prepare-seconds"] is { } p ? double.Parse(p, CultureInfo.InvariantCulture) : null);
+                o["prepare-seconds"] is { } p ? double.Parse(p, CultureInfo.InvariantCulture) : null,
+                o["profile"] is "true");
         }
     }
 }
