@@ -23,6 +23,7 @@ public static class ScimEndpoints
         builder.Services.AddSingleton<UserReader>();
         builder.Services.AddSingleton<UserWriter>();
         builder.Services.AddSingleton<GroupReader>();
+        builder.Services.AddSingleton<GroupMembershipWriter>();
         builder.Services.AddScoped<IResourceStore<WorkspaceMember, UserRows>, UserResource>();
         builder.Services.AddScoped<IResourceStore<WorkspaceGroup, GroupReader.Read?>, GroupResource>();
         builder.Services.AddSingleton<Paging.ScimCursors>();

@@ -8,6 +8,7 @@ using IdeaScale.Portal.Scim.Protocol;
 using IdeaScale.Portal.Scim.Resources;
 using IdeaScale.Portal.Scim.Schema;
 using IdeaScale.Portal.Scim.Tenancy;
+using IdeaScale.Portal.Scim.Users;
 
 using Microsoft.EntityFrameworkCore;
 
@@ -16,10 +17,13 @@ namespace IdeaScale.Portal.Scim.Groups;
 /// <summary>
 /// /Groups through <see cref="ResourceEndpoints"/>: members are loaded only when returned, and then streamed by
 /// <see cref="GroupReader"/> with bounded memory (the <c>TRows</c> of a read is its open member read, owned by the
-/// response); membership changes are applied set-wise by <see cref="GroupMembershipWriter"/>. Scoped: one per request.
+/// response); creates, PUTs and PATCHes are written with prepared statements by <see cref="GroupMembershipWriter"/>,
+/// membership changes set-wise. Scoped: one per request.
 /// </summary>
-public sealed class GroupResource(PortalDbContext db, GroupReader reader, ScimTenant tenant, TimeProvider time) : IResourceStore<WorkspaceGroup, GroupReader.Read?>
+public sealed class GroupResource(PortalDbContext db, GroupReader reader, GroupMembershipWriter writer, ScimTenant tenant, TimeProvider time) : IResourceStore<WorkspaceGroup, GroupReader.Read?>
 {
+    private UserWriter.Update? update;
+
     private static ScimAttribute MembersAttribute { get; } = ScimRegistry.GroupType.Core.Attributes.Single(a => a.Storage == Storage.MembersOfGroup);
 
     public ScimResourceType Type => ScimRegistry.GroupType;
@@ -123,70 +127,71 @@ public sealed class GroupResource(PortalDbContext db, GroupReader reader, ScimTe
 
     public JsonObject Representation(WorkspaceGroup entity) => GroupMapper.ToJson(entity, null, tenant.BaseUrl);
 
+    /// <summary>The group and its members inserted with prepared statements in one write transaction (a duplicate displayName is 409).</summary>
     public async Task<(WorkspaceGroup Entity, MembershipChange? Members)> CreateAsync(JsonObject body, Action<WorkspaceGroup> named, CancellationToken ct)
     {
-        // One open connection for the write's statements.
-        await db.Database.OpenConnectionAsync(ct);
         var group = new WorkspaceGroup { WorkspaceId = tenant.WorkspaceId, DisplayName = "" };
         GroupMapper.Write(body, group);
         named(group);
-        await CheckUniqueAsync(group, ct);
-        db.Groups.Add(group);
-        var writer = new GroupMembershipWriter(db, time);
-        await using (var transaction = await db.Database.BeginTransactionAsync(ct))
-        {
-            await writer.ApplyAsync(group, MemberDeltas(body, MemberDeltaKind.Add), ct);
-            await ScimQueries.SaveAsync(db, UniquenessDetail(group), ct);
-            await transaction.CommitAsync(ct);
-        }
-
-        return (group, writer.Story());
+        await using var create = await writer.BeginAsync(ct);
+        await writer.CheckUniqueAsync(create, group, UniquenessDetail(group), ct);
+        var now = writer.Now();
+        await writer.InsertAsync(create, group, now, UniquenessDetail(group), ct);
+        var members = writer.Begin(create, group, now);
+        await members.ApplyAsync(MemberDeltas(body, MemberDeltaKind.Add), ct);
+        await members.InsertPendingAsync(ct);
+        await create.CommitAsync(ct);
+        return (group, members.Story());
     }
 
-    public async Task<IUpdateTransaction> BeginUpdateAsync(CancellationToken ct) => new DbContextUpdate(db, await db.Database.BeginTransactionAsync(ct));
-
-    /// <summary>Without members (PostgreSQL: the row lock first).</summary>
-    public async Task<WorkspaceGroup?> LoadForUpdateAsync(Guid id, AttributeSelection selection, CancellationToken ct)
+    public async Task<IUpdateTransaction> BeginUpdateAsync(CancellationToken ct)
     {
-        await ScimQueries.LockForUpdateAsync<WorkspaceGroup>(db, id, ct);
-        return await db.Groups.SingleOrDefaultAsync(g => g.WorkspaceId == tenant.WorkspaceId && g.Id == id, ct);
+        update = await writer.BeginAsync(ct);
+        return update;
     }
+
+    /// <summary>Without members, in the update's transaction (PostgreSQL: the row locked by the load).</summary>
+    public Task<WorkspaceGroup?> LoadForUpdateAsync(Guid id, AttributeSelection selection, CancellationToken ct) =>
+        writer.LoadAsync(update ?? throw new InvalidOperationException("LoadForUpdateAsync runs in the transaction of BeginUpdateAsync."), tenant.WorkspaceId, id, ct);
 
     /// <summary>
-    /// Writes the columns, applies the membership deltas in SQL (a PUT's are its members list: replace), saves once.
-    /// A membership change is part of the group: its version (ETag) and lastModified change too.
+    /// Writes the columns and applies the membership deltas (a PUT's are its members list: replace), in the update's
+    /// transaction. A membership change is part of the group: its version (ETag) and lastModified change too.
     /// </summary>
     public async Task<WriteOutcome> UpdateAsync(WorkspaceGroup entity, JsonObject result, IReadOnlyList<MemberDelta>? deltas, Action<WorkspaceGroup> named, CancellationToken ct)
     {
+        var open = update ?? throw new InvalidOperationException("UpdateAsync runs in the transaction of BeginUpdateAsync.");
         deltas ??= MemberDeltas(result, MemberDeltaKind.Replace);
+        var loadedVersion = entity.Version;
         var displayNameBefore = entity.DisplayName;
-        var normalizedBefore = AuditStampInterceptor.Normalize(displayNameBefore);
+        var externalIdBefore = entity.ExternalId;
         GroupMapper.Write(result, entity);
         named(entity);
-        if (AuditStampInterceptor.Normalize(entity.DisplayName) != normalizedBefore)
+        if (AuditStampInterceptor.Normalize(entity.DisplayName) != AuditStampInterceptor.Normalize(displayNameBefore))
         {
             // Only a new name can clash (a membership PATCH keeps it).
-            await CheckUniqueAsync(entity, ct);
+            await writer.CheckUniqueAsync(open, entity, UniquenessDetail(entity), ct);
         }
 
-        var writer = new GroupMembershipWriter(db, time);
-        await writer.ApplyAsync(entity, deltas, ct);
-        if (!string.Equals(entity.DisplayName, displayNameBefore, StringComparison.Ordinal))
+        var now = writer.Now();
+        var members = writer.Begin(open, entity, now);
+        await members.ApplyAsync(deltas, ct);
+        var renamed = !string.Equals(entity.DisplayName, displayNameBefore, StringComparison.Ordinal);
+        if (renamed)
         {
             // Its users show its name (groups[].display): their ETag changes with it. Only on a rename, so a
             // membership PATCH does not run this.
-            await BumpMembersAsync(entity.Id, ct);
+            await members.BumpMembersAsync(ct);
         }
 
-        db.ChangeTracker.DetectChanges();
-        var onlyMembers = writer.Changed && !db.Entry(entity).Properties.Any(p => p.IsModified);
-        if (writer.Changed)
+        await members.InsertPendingAsync(ct);
+        var columnsChanged = renamed || !string.Equals(entity.ExternalId, externalIdBefore, StringComparison.Ordinal);
+        if (members.Changed || columnsChanged)
         {
-            db.Entry(entity).Property(g => g.LastModified).IsModified = true;
+            await writer.UpdateAsync(open, entity, loadedVersion, now, UniquenessDetail(entity), ct);
         }
 
-        await ScimQueries.SaveAsync(db, UniquenessDetail(entity), ct);
-        return new WriteOutcome(onlyMembers ? ProvisioningOperation.MembershipChange : ProvisioningOperation.Update, writer.Story());
+        return new WriteOutcome(members.Changed && !columnsChanged ? ProvisioningOperation.MembershipChange : ProvisioningOperation.Update, members.Story());
     }
 
     public async Task<(long Version, string Subject)?> FindForDeleteAsync(Guid id, CancellationToken ct)
@@ -203,18 +208,13 @@ public sealed class GroupResource(PortalDbContext db, GroupReader reader, ScimTe
         var now = time.GetUtcNow().UtcDateTime;
         await db.Groups.Where(g => g.WorkspaceId == ws && db.GroupMemberships.Any(gm => gm.GroupId == g.Id && gm.MemberId == id))
             .ExecuteUpdateAsync(s => s.SetProperty(g => g.Version, g => g.Version + 1).SetProperty(g => g.LastModified, now), ct);
-        await BumpMembersAsync(id, ct);
+        // Its users lose it from their groups: their Version (ETag) and LastModified, found by primary key from its rows.
+        await db.Members.Where(m => db.GroupMemberships.Where(gm => gm.GroupId == id).Select(gm => gm.MemberId).Contains(m.Id))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.Version, m => m.Version + 1).SetProperty(m => m.LastModified, now), ct);
         var memberships = await db.GroupMemberships.Where(gm => gm.WorkspaceId == ws && (gm.GroupId == id || gm.MemberId == id)).ExecuteDeleteAsync(ct);
         await db.Groups.Where(g => g.WorkspaceId == ws && g.Id == id).ExecuteDeleteAsync(ct);
         return memberships == 0 ? null : $"{memberships} membership(s) ended";
     }
-
-    /// <summary>
-    /// The Version (ETag) and LastModified of the group's users, whose groups attribute shows it: one UPDATE that
-    /// finds them by primary key from the group's membership rows, however many members, never loading the list.
-    /// </summary>
-    private Task<int> BumpMembersAsync(Guid groupId, CancellationToken ct) =>
-        GroupMembershipWriter.BumpAsync(GroupMembershipWriter.UsersOf(db, groupId), time, ct);
 
     private static IReadOnlyList<MemberDelta> MemberDeltas(JsonObject body, MemberDeltaKind kind)
     {
@@ -222,15 +222,6 @@ public sealed class GroupResource(PortalDbContext db, GroupReader reader, ScimTe
             .Select(m => m["value"] is JsonValue v ? v.GetValue<string>() : throw ScimException.InvalidValue("Each member needs a 'value'."))
             .ToList();
         return kind == MemberDeltaKind.Replace && ids.Count == 0 ? [new MemberDelta(MemberDeltaKind.RemoveAll, [])] : [new MemberDelta(kind, ids)];
-    }
-
-    private async Task CheckUniqueAsync(WorkspaceGroup group, CancellationToken ct)
-    {
-        var normalized = AuditStampInterceptor.Normalize(group.DisplayName);
-        if (await db.Groups.AnyAsync(g => g.WorkspaceId == group.WorkspaceId && g.NormalizedDisplayName == normalized && g.Id != group.Id, ct))
-        {
-            throw ScimException.Uniqueness(UniquenessDetail(group));
-        }
     }
 
     private static string UniquenessDetail(WorkspaceGroup group) => $"A group with displayName '{group.DisplayName}' already exists in this workspace.";

@@ -16,19 +16,6 @@ public static class ScimQueries
     public static IQueryable<WorkspaceGroup> FilterGroups(IQueryable<WorkspaceGroup> query, string? filter, PortalDbContext db) =>
         filter is null ? query : query.Where(FilterTranslator.ForGroups(FilterParser.Parse(filter), db));
 
-    /// <summary>Saves, turning a unique-index violation (a concurrent duplicate) into 409 uniqueness.</summary>
-    public static async Task SaveAsync(PortalDbContext db, string uniquenessDetail, CancellationToken ct)
-    {
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException ex) when (PortalDatabase.IsUniqueViolation(ex))
-        {
-            throw ScimException.Uniqueness(uniquenessDetail);
-        }
-    }
-
     /// <summary>
     /// Locks a row for the rest of the current transaction, so concurrent writers of it queue instead of failing the
     /// version check. SQLite needs nothing (its transaction already holds the database's write lock); PostgreSQL takes

@@ -5,9 +5,6 @@ using IdeaScale.Portal.Scim.Patching;
 using IdeaScale.Portal.Scim.Protocol;
 using IdeaScale.Portal.Scim.Schema;
 
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
-
 namespace IdeaScale.Portal.Scim.Resources;
 
 /// <summary>
@@ -98,30 +95,6 @@ public interface IResourceStore<TEntity, TRows>
 public interface IUpdateTransaction : IAsyncDisposable
 {
     Task CommitAsync(CancellationToken ct);
-}
-
-/// <summary>
-/// An update in an EF Core transaction of the request's DbContext (groups). Disposed uncommitted, it also clears the
-/// change tracker: what was loaded and changed in it is not what the database holds (a retry loads afresh).
-/// </summary>
-public sealed class DbContextUpdate(DbContext db, IDbContextTransaction transaction) : IUpdateTransaction
-{
-    private bool committed;
-
-    public async Task CommitAsync(CancellationToken ct)
-    {
-        await transaction.CommitAsync(ct);
-        committed = true;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await transaction.DisposeAsync();
-        if (!committed)
-        {
-            db.ChangeTracker.Clear();
-        }
-    }
 }
 
 /// <summary>A list page: the total, the startIndex (null with cursor paging), the resources, and the next cursor.</summary>
