@@ -420,7 +420,11 @@ public sealed class GroupMembershipWriter
         {
             var rows = Added.ConvertAll(id => new GroupMembership
             {
-                GroupId = group.Id, MemberId = id, MemberType = pending[id].Type, WorkspaceId = group.WorkspaceId, Created = now,
+                GroupId = group.Id,
+                MemberId = id,
+                MemberType = pending[id].Type,
+                WorkspaceId = group.WorkspaceId,
+                Created = now,
             });
             for (var start = 0; start < rows.Count;)
             {
