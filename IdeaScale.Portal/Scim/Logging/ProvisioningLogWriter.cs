@@ -12,7 +12,7 @@ namespace IdeaScale.Portal.Scim.Logging;
 
 /// <summary>
 /// Writes provisioning-log rows off the request path: requests enqueue into a bounded channel (they wait
-/// rather than drop when it is full), and one background loop writes them in batches. After the first row of a
+/// rather than drop when it is full), and one loop, on a thread of its own, writes them in batches. After the first row of a
 /// batch it waits up to <see cref="ProvisioningLogOptions.BatchWindow"/> for more (or until
 /// <see cref="ProvisioningLogOptions.BatchSize"/> rows are queued), so a burst of requests costs one write, not one
 /// per request. A batch is one transaction of one prepared INSERT rebound per row (<see cref="InsertStatement"/>).
@@ -88,21 +88,30 @@ public sealed partial class ProvisioningLogWriter : BackgroundService
         await base.StopAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>
+    /// The loop runs on a thread of its own, not on the thread pool: writing a batch to SQLite is synchronous work
+    /// (Microsoft.Data.Sqlite has no asynchronous I/O) of some milliseconds, and a server pinned to one core starts
+    /// with a one-thread pool, so a batch written on a pool thread held up the requests queued behind it until the
+    /// pool grew. On its own thread the batch is time-sliced with the requests by the operating system instead.
+    /// </summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(Loop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Loop()
     {
         var batch = new List<ProvisioningEvent>(batchSize);
         var flushes = new List<TaskCompletionSource>();
 
         // Runs until the channel is completed and drained (StopAsync), so queued rows survive a graceful shutdown.
-        while (await channel.Reader.WaitToReadAsync(CancellationToken.None))
+        while (Wait(channel.Reader.WaitToReadAsync(CancellationToken.None)))
         {
             Drain(batch, flushes);
             if (batch.Count > 0 && batch.Count < batchSize && flushes.Count == 0 && window > TimeSpan.Zero)
             {
-                await CoalesceAsync(batch, flushes);
+                Coalesce(batch, flushes);
             }
 
-            await SaveAsync(batch);
+            Wait(SaveAsync(batch));
             batch.Clear();
             foreach (var done in flushes)
             {
@@ -112,6 +121,11 @@ public sealed partial class ProvisioningLogWriter : BackgroundService
             flushes.Clear();
         }
     }
+
+    /// <summary>Blocks the writer's own thread until <paramref name="pending"/> completes (on SQLite it has already).</summary>
+    private static T Wait<T>(ValueTask<T> pending) => pending.IsCompleted ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+
+    private static void Wait(Task pending) => pending.GetAwaiter().GetResult();
 
     /// <summary>Takes what is queued, up to a full batch; stops at a flush request (it is answered after the write).</summary>
     private void Drain(List<ProvisioningEvent> batch, List<TaskCompletionSource> flushes)
@@ -131,12 +145,12 @@ public sealed partial class ProvisioningLogWriter : BackgroundService
     }
 
     /// <summary>Waits for more rows until the window has passed, the batch is full, a flush is asked for or the queue is closed.</summary>
-    private async Task CoalesceAsync(List<ProvisioningEvent> batch, List<TaskCompletionSource> flushes)
+    private void Coalesce(List<ProvisioningEvent> batch, List<TaskCompletionSource> flushes)
     {
         using var timeout = new CancellationTokenSource(window, time);
         try
         {
-            while (batch.Count < batchSize && flushes.Count == 0 && await channel.Reader.WaitToReadAsync(timeout.Token))
+            while (batch.Count < batchSize && flushes.Count == 0 && Wait(channel.Reader.WaitToReadAsync(timeout.Token)))
             {
                 Drain(batch, flushes);
             }
