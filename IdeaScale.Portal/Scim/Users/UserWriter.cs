@@ -25,14 +25,16 @@ namespace IdeaScale.Portal.Scim.Users;
 /// concurrent creates) is 409 uniqueness, nothing written.
 /// <para>
 /// New users are written by group commit. An IdP's first sync sends POSTs from several clients at once; with one write
-/// transaction each, they queued on SQLite's write lock (each waiter sleeping in SQLite's busy handler and polling,
-/// see README "Performance") and each paid a whole commit: the WAL frames of every index page it touched, the lock
+/// transaction each, they queued on SQLite's write lock (each waiter in SQLite's busy handler, the busy_timeout pragma:
+/// sleeps of 1, 2, 5 … up to 100 ms between polls, so the lock sat idle while the waiters slept; README "Architecture")
+/// and each paid a whole commit: the WAL frames of every index page it touched, the lock
 /// handoff, a thread woken. Now a caller queues its user; the first caller while no batch runs leads: it begins the
 /// write transaction (SQLite: BEGIN IMMEDIATE, the write lock), takes every user waiting at that moment (up to
 /// <see cref="MaxBatch"/>), writes each in its own savepoint, commits once, hands the lead to the first user that
 /// queued meanwhile, and releases the batch's callers. A lone request leads at once with itself (no window to wait
-/// for company); under load the next batch forms while the current one writes and commits. Each caller returns only
-/// after the commit of its batch (a 201 is as durable as before), and a failed statement rolls back to that user's
+/// for company); under load the next batch forms while the current one writes and commits. A batch takes its turn at
+/// the in-process write gate first (<see cref="ReadSessions.EnterWriteAsync"/>), so it does not sleep in SQLite's busy
+/// handler while this process's other prepared writers write. Each caller returns only after the commit of its batch (a 201 is as durable as before), and a failed statement rolls back to that user's
 /// savepoint only: a duplicate userName in a batch is that request's 409 while the others commit (on PostgreSQL too,
 /// where a unique violation aborts the transaction up to the savepoint). A caller cancelled while it waits leaves the
 /// queue; the batch itself runs uncancelled, so one caller's abort never costs the others their users. If the
@@ -239,9 +241,11 @@ public sealed class UserWriter
     private async Task LeadAsync()
     {
         var batch = new List<Pending>(MaxBatch);
+        ReadSessions.WriteTurn? turn = null;
         ReadSessions.Session? session = null;
         try
         {
+            turn = await sessions.EnterWriteAsync(CancellationToken.None);
             session = await sessions.RentAsync(CancellationToken.None);
             await using (var transaction = session.BeginWrite())
             {
@@ -271,6 +275,10 @@ public sealed class UserWriter
             {
                 pending.Failure ??= failure;
             }
+        }
+        finally
+        {
+            turn?.Dispose();
         }
 
         Pending? next = null;
@@ -343,26 +351,30 @@ public sealed class UserWriter
     }
 
     /// <summary>
-    /// The write transaction of one PUT or PATCH on a rented session (SQLite: BEGIN IMMEDIATE, the database's write
-    /// lock; PostgreSQL: read committed, the load takes the user's row lock). The session goes back to the pool once
+    /// The write transaction of one PUT or PATCH on a rented session, after its turn at the in-process write gate
+    /// (<see cref="ReadSessions.EnterWriteAsync"/>; SQLite: then BEGIN IMMEDIATE, the database's write lock;
+    /// PostgreSQL: read committed, the load takes the user's row lock). The session goes back to the pool once
     /// the transaction is committed or rolled back; a session whose rollback fails is closed.
     /// </summary>
     public async Task<Update> BeginUpdateAsync(CancellationToken ct)
     {
-        var session = await sessions.RentAsync(ct);
+        var turn = await sessions.EnterWriteAsync(ct);
+        ReadSessions.Session? session = null;
         try
         {
-            return new Update(sessions, session, session.BeginWrite());
+            session = await sessions.RentAsync(ct);
+            return new Update(sessions, session, session.BeginWrite(), turn);
         }
         catch
         {
-            session.Dispose();
+            session?.Dispose();
+            turn.Dispose();
             throw;
         }
     }
 
     /// <summary>See <see cref="BeginUpdateAsync"/>.</summary>
-    public sealed class Update(ReadSessions sessions, ReadSessions.Session session, DbTransaction transaction) : IUpdateTransaction
+    public sealed class Update(ReadSessions sessions, ReadSessions.Session session, DbTransaction transaction, ReadSessions.WriteTurn turn) : IUpdateTransaction
     {
         private bool committed;
 
@@ -396,6 +408,10 @@ public sealed class UserWriter
             {
                 session.Dispose();
                 return;
+            }
+            finally
+            {
+                turn.Dispose();
             }
 
             sessions.Return(session);
