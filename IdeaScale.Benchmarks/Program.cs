@@ -7,7 +7,7 @@ using IdeaScale.Benchmarks.Reference;
 //   load       the SCIM load benchmark (./bench.sh builds and runs this): app vs reference, writes results/<date>.md
 //   reference  the reference server alone (--port N --db path --token T)
 //   bulk-insert the scale phase's direct insertion alone, timed (--provider sqlite|postgresql --db <connection string> --count N [--first 50000000: the first user number])
-//   profile    the summary of a perf.data file a --profile run kept (--data <work>/run/profiles/<size>-<scenario>.perf.data [--title T])
+//   profile    the summary of a perf.data file a --profile run kept (--data <work>/run/profiles/<size>-<scenario>.perf.data [--title T] [--requests N: µs per request])
 //   micro      BenchmarkDotNet micro-benchmarks (filter parser/translation, PATCH engine, SCIM meters); BenchmarkDotNet args follow
 return args.FirstOrDefault() switch
 {
@@ -33,7 +33,8 @@ static int BulkInsert(IdeaScale.Benchmarks.CommandLine options)
 // The summary of a perf.data file that a --profile run kept in its work folder (<work>/run/profiles/).
 static async Task<int> Profile(IdeaScale.Benchmarks.CommandLine options)
 {
-    Console.WriteLine(await Profiler.SummariseAsync(options.Require("data"), options["title"] ?? Path.GetFileNameWithoutExtension(options.Require("data"))));
+    Console.WriteLine(await Profiler.SummariseAsync(options.Require("data"), options["title"] ?? Path.GetFileNameWithoutExtension(options.Require("data")),
+        long.Parse(options["requests"] ?? "0", System.Globalization.CultureInfo.InvariantCulture)));
     return 0;
 }
 

@@ -382,9 +382,7 @@ internal sealed class LoadBenchmark
             {
                 Task<WrkResult> Provision() => wrk.RunScriptAsync("create.lua", app, clients, TimeSpan.FromSeconds(cap),
                     start.ToString(CultureInfo.InvariantCulture), count.ToString(CultureInfo.InvariantCulture));
-                var result = profiler is not null && clients > 1
-                    ? await profiler.AroundAsync(app, $"{size}-provisioning", $"Provisioning through POST /Users with {clients} clients, up to {size:N0} users", Provision)
-                    : await Provision();
+                var result = await ProfiledAsync(clients > 1 ? app : null, $"{size}-provisioning", $"Provisioning through POST /Users with {clients} clients, up to {size:N0} users", Provision);
                 var created = db.BenchUsers(workspaceId).Count - before;
                 report.AddProvisioning(size, clients, created, result, CountLocked(app.LogPath) - lockedBefore);
                 existing += created;
@@ -420,9 +418,7 @@ internal sealed class LoadBenchmark
             var lockedBefore = CountLocked(server.LogPath);
             var arguments = ArgumentsFor(scenario);
             Task<WrkResult> Run() => wrk.RunScriptAsync(scenario.Script, server, connections, settings.Duration, arguments);
-            var result = profiler is not null && server.Name == "app"
-                ? await profiler.AroundAsync(server, $"{size}-{scenario.Key}", $"{scenario.Title}, {size:N0} users, {connections} connections", Run)
-                : await Run();
+            var result = await ProfiledAsync(server.Name == "app" ? server : null, $"{size}-{scenario.Key}", $"{scenario.Title}, {size:N0} users, {connections} connections", Run);
             return new RunOutcome(result, null, CountLocked(server.LogPath) - lockedBefore);
         }
         catch (InvalidOperationException e)
@@ -478,8 +474,11 @@ internal sealed class LoadBenchmark
                 var onRuns = new List<WrkResult>();
                 for (var round = 0; round < 2; round++)
                 {
-                    offRuns.Add(await wrk.RunAsync(off, settings.Connections, settings.Duration, scenario.Arguments));
-                    onRuns.Add(await wrk.RunAsync(app, settings.Connections, settings.Duration, scenario.Arguments));
+                    // A profiled run samples the first round of each side: the two profiles differ by the log's work.
+                    offRuns.Add(await ProfiledAsync(off, round == 0 ? $"{size}-{scenario.Key}-log-off" : null, $"{scenario.Title}, {size:N0} users, provisioning log and last-use tracking off",
+                        () => wrk.RunAsync(off, settings.Connections, settings.Duration, scenario.Arguments)));
+                    onRuns.Add(await ProfiledAsync(app, round == 0 ? $"{size}-{scenario.Key}-log-on" : null, $"{scenario.Title}, {size:N0} users, provisioning log and last-use tracking on",
+                        () => wrk.RunAsync(app, settings.Connections, settings.Duration, scenario.Arguments)));
                 }
 
                 report.AddOverhead(size, scenario, new RunOutcome(Combine(onRuns), null), new RunOutcome(Combine(offRuns), null));
@@ -504,6 +503,13 @@ internal sealed class LoadBenchmark
             }
         }
     }
+
+    /// <summary>
+    /// <paramref name="measure"/>, sampled by perf when the run is profiled (--profile) and <paramref name="server"/>
+    /// and <paramref name="label"/> are given (the app's measurements; never the reference's or a warm-up).
+    /// </summary>
+    private Task<WrkResult> ProfiledAsync(ServerProcess? server, string? label, string title, Func<Task<WrkResult>> measure) =>
+        profiler is not null && server is not null && label is not null ? profiler.AroundAsync(server, label, title, measure) : measure();
 
     /// <summary>Several runs of one scenario as one: requests and time summed, latencies and CPU of the worst run.</summary>
     private static WrkResult Combine(List<WrkResult> runs) => new(

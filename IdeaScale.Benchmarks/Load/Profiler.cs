@@ -15,6 +15,8 @@ namespace IdeaScale.Benchmarks.Load;
 internal sealed class Profiler(string directory, string dataDirectory)
 {
     private const int TopRows = 25;
+    private const int Hertz = 999;
+    private const double SampleMicroseconds = 1_000_000.0 / Hertz;
 
     /// <summary>The environment the app needs for its JIT-compiled frames to have names.</summary>
     public static IReadOnlyDictionary<string, string> AppEnvironment { get; } = new Dictionary<string, string>
@@ -30,11 +32,13 @@ internal sealed class Profiler(string directory, string dataDirectory)
 
     public string Directory { get; } = directory;
 
+    private readonly List<(string Label, string Title, string Headline)> index = [];
+
     /// <summary>Where the perf.data files stay (the run's work folder): <c>IdeaScale.Benchmarks profile</c> re-reads one.</summary>
     public string DataDirectory { get; } = dataDirectory;
 
     /// <summary>Runs <paramref name="measure"/> with perf sampling <paramref name="server"/>, then writes <c>&lt;label&gt;.md</c>.</summary>
-    public async Task<T> AroundAsync<T>(ServerProcess server, string label, string title, Func<Task<T>> measure)
+    public async Task<WrkResult> AroundAsync(ServerProcess server, string label, string title, Func<Task<WrkResult>> measure)
     {
         System.IO.Directory.CreateDirectory(Directory);
         System.IO.Directory.CreateDirectory(DataDirectory);
@@ -45,7 +49,7 @@ internal sealed class Profiler(string directory, string dataDirectory)
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { "record", "-F", "999", "-g", "-p", server.Id.ToString(CultureInfo.InvariantCulture), "-o", data })
+        foreach (var argument in new[] { "record", "-F", Hertz.ToString(CultureInfo.InvariantCulture), "-g", "-p", server.Id.ToString(CultureInfo.InvariantCulture), "-o", data })
         {
             record.ArgumentList.Add(argument);
         }
@@ -53,7 +57,7 @@ internal sealed class Profiler(string directory, string dataDirectory)
         using var perf = Process.Start(record) ?? throw new InvalidOperationException("Could not start perf.");
         var perfErr = perf.StandardError.ReadToEndAsync();
         var perfOut = perf.StandardOutput.ReadToEndAsync();
-        T result;
+        WrkResult result;
         try
         {
             result = await measure();
@@ -70,12 +74,15 @@ internal sealed class Profiler(string directory, string dataDirectory)
             await perfErr;
         }
 
-        await File.WriteAllTextAsync(Path.Combine(Directory, label + ".md"), await SummariseAsync(data, title));
+        var summary = await SummariseAsync(data, title, result.Requests);
+        await File.WriteAllTextAsync(Path.Combine(Directory, label + ".md"), summary);
+        index.Add((label, title, Headline(summary)));
+        await File.WriteAllTextAsync(Path.Combine(Directory, "index.md"), Index());
         return result;
     }
 
     /// <summary>The summary of one perf.data file as markdown (also <c>IdeaScale.Benchmarks profile --data F --title T</c>).</summary>
-    public static async Task<string> SummariseAsync(string data, string title)
+    public static async Task<string> SummariseAsync(string data, string title, long requests)
     {
         var script = new ProcessStartInfo("perf")
         {
@@ -117,7 +124,7 @@ internal sealed class Profiler(string directory, string dataDirectory)
 
         await process.WaitForExitAsync();
         await errors;
-        return Render(title, samples);
+        return Render(title, samples, requests);
     }
 
     /// <summary>A line of <c>perf script -F ip,sym,dso</c>: "  7f0c12345678 Namespace.Type::Method(args) (/path/lib.so)".</summary>
@@ -135,7 +142,7 @@ internal sealed class Profiler(string directory, string dataDirectory)
         return open < 0 ? (rest, "") : (rest[..open], rest[(open + 2)..].TrimEnd(')'));
     }
 
-    private static string Render(string title, List<List<(string Symbol, string Dso)>> samples)
+    private static string Render(string title, List<List<(string Symbol, string Dso)>> samples, long requests)
     {
         var total = Math.Max(1, samples.Count);
         var components = new Dictionary<string, int>();
@@ -145,7 +152,7 @@ internal sealed class Profiler(string directory, string dataDirectory)
         foreach (var stack in samples)
         {
             var frames = stack.Select(f => Name(f.Symbol, f.Dso)).ToList();
-            Add(components, Component(frames[0]));
+            Add(components, LeafComponent(frames));
             Add(leaves, $"{Shorten(frames[0].Method)} ({frames[0].Module})");
             foreach (var method in frames.Where(f => f.Module == "IdeaScale.Portal").Select(f => OurMethod(f.Method)).Distinct())
             {
@@ -163,27 +170,46 @@ internal sealed class Profiler(string directory, string dataDirectory)
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"# Profile: {title}");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{samples.Count:N0} samples of the app's process at 999 Hz (perf record -g), over the measurement.");
-        Table(text, "Where the CPU went, by the leaf frame's component (self time)", "Component", components, total, int.MaxValue);
-        Table(text, "Our methods, inclusive (share of samples with the method on the stack)", "Method", ours, total, TopRows);
-        Table(text, "What our innermost method on the stack was running (inclusive)", "Our method → the component it called", libraries, total, TopRows);
-        Table(text, "Hottest leaf symbols (self time)", "Symbol", leaves, total, TopRows);
+        text.AppendLine(CultureInfo.InvariantCulture, $"{samples.Count:N0} samples of the app's process at {Hertz} Hz (perf record -g), over the measurement{(requests > 0 ? string.Create(CultureInfo.InvariantCulture, $" of {requests:N0} requests: {SampleMicroseconds * samples.Count / requests:N0} µs of CPU per request sampled") : "")}. Each sample stands for {SampleMicroseconds / 1000:0.0} ms of CPU; µs per request = samples × that / requests.");
+        Table(text, "Where the CPU went, by the leaf frame's component (self time)", "Component", components, total, int.MaxValue, requests);
+        Table(text, "Our methods, inclusive (share of samples with the method on the stack)", "Method", ours, total, TopRows, requests);
+        Table(text, "What our innermost method on the stack was running (inclusive)", "Our method → the component it called", libraries, total, TopRows, requests);
+        Table(text, "Hottest leaf symbols (self time)", "Symbol", leaves, total, TopRows, requests);
         return text.ToString();
     }
+
+    /// <summary>The profiles of the run so far, each with its three largest components.</summary>
+    private string Index()
+    {
+        var text = new StringBuilder("# Profiles of the run\n\nEach file: where the app's CPU went during one measurement (see IdeaScale.Benchmarks/Load/Profiler.cs).\n\n| Profile | Measurement | Largest components (self time) |\n|---|---|---|\n");
+        foreach (var (label, title, headline) in index)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"| [{label}]({label}.md) | {title} | {headline} |");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>"kernel 22%, runtime 17%, SQLite 15%": the first three rows of the component table.</summary>
+    private static string Headline(string summary) => string.Join(", ", summary.Split('\n')
+        .SkipWhile(l => !l.StartsWith("## Where the CPU went", StringComparison.Ordinal)).Skip(4).Take(3)
+        .Select(l => l.Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        .Where(c => c.Length == 2).Select(c => $"{c[0].Trim('`')} {c[1]}"));
 
     private static void Add(Dictionary<string, int> counts, string key) =>
         counts[key] = counts.GetValueOrDefault(key) + 1;
 
-    private static void Table(StringBuilder text, string heading, string column, Dictionary<string, int> counts, int total, int rows)
+    private static void Table(StringBuilder text, string heading, string column, Dictionary<string, int> counts, int total, int rows, long requests)
     {
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"## {heading}");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"| {column} | Share |");
-        text.AppendLine("|---|--:|");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| {column} | Share |{(requests > 0 ? " µs per request |" : "")}");
+        text.AppendLine(requests > 0 ? "|---|--:|--:|" : "|---|--:|");
         foreach (var (key, count) in counts.OrderByDescending(c => c.Value).Take(rows))
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| `{key.Replace("|", "\\|", StringComparison.Ordinal)}` | {100.0 * count / total:0.0}% |");
+            var perRequest = requests > 0 ? string.Create(CultureInfo.InvariantCulture, $" {SampleMicroseconds * count / requests:0.0} |") : "";
+            text.AppendLine(CultureInfo.InvariantCulture, $"| `{key.Replace("|", "\\|", StringComparison.Ordinal)}` | {100.0 * count / total:0.0}% |{perRequest}");
         }
     }
 
@@ -205,6 +231,35 @@ internal sealed class Profiler(string directory, string dataDirectory)
 
         var file = Path.GetFileName(dso);
         return (file.StartsWith("perf-", StringComparison.Ordinal) ? "runtime stubs" : file.Length == 0 ? "unknown" : file, symbol.Split('(')[0].Trim());
+    }
+
+    /// <summary>
+    /// The component of a sample's leaf frame, with the kernel split by what it was doing (found on the kernel part of
+    /// the stack: network, file I/O, waits and wake-ups) and libc and the loader charged to the library that called them.
+    /// </summary>
+    internal static string LeafComponent(List<(string Module, string Method)> frames)
+    {
+        var leaf = Component(frames[0]);
+        if (leaf.StartsWith("kernel", StringComparison.Ordinal))
+        {
+            var kernel = frames.TakeWhile(f => Component(f).StartsWith("kernel", StringComparison.Ordinal)).Select(f => f.Method).ToList();
+            bool Any(params string[] parts) => kernel.Any(m => parts.Any(p => m.Contains(p, StringComparison.Ordinal)));
+            return Any("tcp_", "sock_", "inet_", "__sys_sendto", "__sys_recvfrom", "sendmsg", "recvmsg", "skb", "net_rx", "__dev_queue", "loopback")
+                ? "kernel: network (loopback TCP)"
+                : Any("vfs_read", "vfs_write", "ext4", "filemap", "pread", "pwrite", "fsync", "fdatasync", "do_iter_", "generic_perform_write")
+                    ? "kernel: file I/O (SQLite's reads and writes)"
+                    : Any("futex", "schedule", "finish_task_switch", "try_to_wake_up", "epoll", "do_nanosleep")
+                        ? "kernel: waits and wake-ups (futex, epoll, context switches)"
+                        : "kernel: other (page faults, timers, interrupts)";
+        }
+
+        if (leaf == "native libraries (libc, System.Native)")
+        {
+            var caller = frames.Skip(1).Select(Component).FirstOrDefault(c => c != leaf);
+            return caller is null ? leaf : $"{caller}, in libc";
+        }
+
+        return leaf;
     }
 
     /// <summary>The library or component a frame belongs to.</summary>
@@ -244,7 +299,7 @@ internal sealed class Profiler(string directory, string dataDirectory)
             }
         }
 
-        return module == "unknown" ? "unresolved" : module;
+        return module == "unknown" || module.StartsWith("[unknown]", StringComparison.Ordinal) ? "unresolved" : module;
     }
 
     private static readonly (string Prefix, string Name)[] Namespaces =
