@@ -24,6 +24,7 @@ public sealed partial class ReadSessions(PortalDatabase database, ILogger<ReadSe
     internal const int MaxIdle = 16;
 
     private readonly ConcurrentBag<Session> idle = [];
+    private readonly SemaphoreSlim writeGate = new(1, 1);
     private int idleCount;
     private volatile bool disposed;
     private int opened;
@@ -52,6 +53,34 @@ public sealed partial class ReadSessions(PortalDatabase database, ILogger<ReadSe
         return new Session(connection);
     }
 
+    /// <summary>
+    /// The in-process write gate (SQLite): the prepared writers of this process (a batch of new users, a PUT or PATCH
+    /// of a user, a batch of provisioning-log rows) take turns here, asynchronously and first come first, before they
+    /// begin their write transaction, instead of meeting on SQLite's write lock. There a waiter sleeps in SQLite's busy
+    /// handler (busy_timeout: 1, 2, 5 … up to 100 ms between polls; measured in provisioning, where a batch of new
+    /// users and the provisioning log's batch met), and the lock sat idle until it woke. Writers outside the gate (EF's
+    /// SaveChanges elsewhere, another process) still meet the busy handler, as before. A holder must not wait for
+    /// another writer. PostgreSQL locks rows, not the database: no gate there (the turn is free).
+    /// </summary>
+    public async ValueTask<WriteTurn> EnterWriteAsync(CancellationToken ct)
+    {
+        if (database.IsPostgreSql)
+        {
+            return new WriteTurn(null);
+        }
+
+        await writeGate.WaitAsync(ct);
+        return new WriteTurn(writeGate);
+    }
+
+    /// <summary>A writer's turn at the gate of <see cref="EnterWriteAsync"/>, given back on dispose (once).</summary>
+    public sealed class WriteTurn(SemaphoreSlim? gate) : IDisposable
+    {
+        private SemaphoreSlim? gate = gate;
+
+        public void Dispose() => Interlocked.Exchange(ref gate, null)?.Release();
+    }
+
     /// <summary>Gives a session back after a read that completed; a session whose read failed is disposed instead.</summary>
     public void Return(Session session)
     {
@@ -68,6 +97,7 @@ public sealed partial class ReadSessions(PortalDatabase database, ILogger<ReadSe
     public void Dispose()
     {
         disposed = true;
+        writeGate.Dispose();
         while (idle.TryTake(out var session))
         {
             session.Dispose();

@@ -5,6 +5,7 @@ using IdeaScale.Portal.Scim.Errors;
 using IdeaScale.Portal.Scim.Protocol;
 using IdeaScale.Portal.Scim.Schema;
 using IdeaScale.Portal.Scim.Users;
+using IdeaScale.Portal.Tests.Infrastructure;
 
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -66,6 +67,57 @@ public sealed class UserWriterTests(ScimFactory factory) : IClassFixture<ScimFac
 
         Assert.Equal(viaEf.Version, viaWriter.Version);
         Assert.Equal(viaEf.Created, viaWriter.Created);
+    }
+
+    [Fact]
+    public async Task InsertAsync_UsersWrittenInOneBatch_EachStoresWhatSaveChangesStores()
+    {
+        var unique = Guid.NewGuid().ToString("N")[..8];
+        var workspaceId = await factory.WorkspaceIdAsync("ides");
+        var viaWriter = new List<WorkspaceMember>();
+        var viaEf = new List<WorkspaceMember>();
+        for (var i = 0; i < 3; i++)
+        {
+            viaWriter.Add(await MapAsync($"batch{i}.prepared.{unique}@ides.example", workspaceId));
+            viaEf.Add(await MapAsync($"batch{i}.ef.{unique}@ides.example", workspaceId));
+        }
+
+        await factory.WithDbAsync(async db =>
+        {
+            db.Members.AddRange(viaEf);
+            return await db.SaveChangesAsync();
+        });
+        var writer = new UserWriter(
+            factory.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>(), factory.Services.GetRequiredService<ReadSessions>(),
+            new FakeTimeProvider(new DateTimeOffset(viaEf[0].Created, TimeSpan.Zero).AddTicks(3)));
+        var inserts = new List<Task>();
+        await using (await WriteBlocker.HoldAsync(factory.Services, viaWriter[0].UserName))
+        {
+            // On a pool thread: on SQLite the leader waits for the write lock inside BEGIN IMMEDIATE, synchronously.
+            inserts.Add(Task.Run(() => writer.InsertAsync(viaWriter[0], "duplicate", CancellationToken.None)));
+            await WriteBlocker.UntilLeaderIsHeldAsync(writer);
+            foreach (var user in viaWriter.Skip(1))
+            {
+                inserts.Add(writer.InsertAsync(user, "duplicate", CancellationToken.None));
+                await WriteBlocker.UntilAsync(() => writer.Waiting == WriteBlocker.LeaderWaiting + inserts.Count - 1);
+            }
+        }
+
+        await Task.WhenAll(inserts);
+
+        // Held, the leader's batch took the two users queued behind it (SQLite) or they formed the next one (PostgreSQL).
+        Assert.Equal(PortalFactory.Provider == DatabaseProvider.PostgreSql ? 2 : 1, writer.Batches);
+        for (var i = 0; i < 3; i++)
+        {
+            var (writerRows, efRows) = await factory.WithDbAsync(async db =>
+            {
+                var connection = db.Database.GetDbConnection();
+                await db.Database.OpenConnectionAsync();
+                return (await RawAsync(connection, viaWriter[i].UserName), await RawAsync(connection, viaEf[i].UserName));
+            });
+            Assert.Equal(1 + 8 + 2, writerRows.Count);
+            Assert.Equal(efRows, writerRows);
+        }
     }
 
     [Fact]

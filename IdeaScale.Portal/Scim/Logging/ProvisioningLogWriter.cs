@@ -15,7 +15,8 @@ namespace IdeaScale.Portal.Scim.Logging;
 /// rather than drop when it is full), and one loop, on a thread of its own, writes them in batches. After the first row of a
 /// batch it waits up to <see cref="ProvisioningLogOptions.BatchWindow"/> for more (or until
 /// <see cref="ProvisioningLogOptions.BatchSize"/> rows are queued), so a burst of requests costs one write, not one
-/// per request. A batch is one transaction of one prepared INSERT rebound per row (<see cref="InsertStatement"/>).
+/// per request. A batch is one transaction of one prepared INSERT rebound per row (<see cref="InsertStatement"/>), after
+/// its turn at the in-process write gate (<see cref="ReadSessions.EnterWriteAsync"/>).
 /// <see cref="FlushAsync"/> returns once everything enqueued before it is in the database, without waiting for the
 /// window; shutdown drains the queue. The queue length and the rows given up on are published in
 /// <see cref="ScimMetrics"/>.
@@ -24,6 +25,7 @@ public sealed partial class ProvisioningLogWriter : BackgroundService
 {
     private readonly Channel<Item> channel;
     private readonly IDbContextFactory<PortalDbContext> dbFactory;
+    private readonly ReadSessions sessions;
     private readonly TimeProvider time;
     private readonly int batchSize;
     private readonly TimeSpan window;
@@ -32,10 +34,11 @@ public sealed partial class ProvisioningLogWriter : BackgroundService
     private InsertStatement? insert;
 
     public ProvisioningLogWriter(
-        IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time, IOptions<ScimAccessOptions> options, ScimMetrics metrics,
-        ILogger<ProvisioningLogWriter> logger)
+        IDbContextFactory<PortalDbContext> dbFactory, ReadSessions sessions, TimeProvider time, IOptions<ScimAccessOptions> options,
+        ScimMetrics metrics, ILogger<ProvisioningLogWriter> logger)
     {
         this.dbFactory = dbFactory;
+        this.sessions = sessions;
         this.time = time;
         this.logger = logger;
         this.metrics = metrics;
@@ -172,7 +175,12 @@ public sealed partial class ProvisioningLogWriter : BackgroundService
         {
             await using var db = await dbFactory.CreateDbContextAsync();
             insert ??= InsertStatement.For(db);
-            await insert.ExecuteAsync(db, batch);
+            // SQLite: after this process's other prepared writers (a batch of new users), not in the busy handler.
+            using (await sessions.EnterWriteAsync(CancellationToken.None))
+            {
+                await insert.ExecuteAsync(db, batch);
+            }
+
             LogBatchWritten(logger, batch.Count);
         }
 #pragma warning disable CA1031 // A failed batch is reported and dropped; the writer must keep serving later requests.

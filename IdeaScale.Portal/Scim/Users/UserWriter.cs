@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 
 using IdeaScale.Portal.Data.Interceptors;
 using IdeaScale.Portal.Scim.Errors;
@@ -16,17 +17,81 @@ namespace IdeaScale.Portal.Scim.Users;
 /// <summary>
 /// The write IdPs run most: a new user (POST /Users, every user of a first sync), as <see cref="UserMapper"/> mapped it
 /// from the attribute registry, inserted with one prepared INSERT per table (the user, then each value and address
-/// row) on a long-lived connection (<see cref="ReadSessions"/>) in one write transaction, without EF Core's change
-/// tracker, SaveChanges pipeline and per-request connection. It stores exactly what SaveChanges stores
-/// (UserWriterTests compares the rows column by column): the audit stamps the <see cref="AuditStampInterceptor"/> sets
-/// on insert, and every column bound through its property's own type mapping. The SQL is generated from the EF model
-/// (tables, columns, quoting, parameter syntax), so it follows the schema and the provider. A duplicate userName
-/// (the unique index on the normalised column, also under concurrent creates) is 409 uniqueness, nothing written.
+/// row) on a long-lived connection (<see cref="ReadSessions"/>), without EF Core's change tracker, SaveChanges pipeline
+/// and per-request connection. It stores exactly what SaveChanges stores (UserWriterTests compares the rows column by
+/// column): the audit stamps the <see cref="AuditStampInterceptor"/> sets on insert, and every column bound through its
+/// property's own type mapping. The SQL is generated from the EF model (tables, columns, quoting, parameter syntax), so
+/// it follows the schema and the provider. A duplicate userName (the unique index on the normalised column, also under
+/// concurrent creates) is 409 uniqueness, nothing written.
+/// <para>
+/// New users are written by group commit. An IdP's first sync sends POSTs from several clients at once; with one write
+/// transaction each, they queued on SQLite's write lock (each waiter in SQLite's busy handler, the busy_timeout pragma:
+/// sleeps of 1, 2, 5 … up to 100 ms between polls, so the lock sat idle while the waiters slept; README "Architecture")
+/// and each paid a whole commit: the WAL frames of every index page it touched, the lock
+/// handoff, a thread woken. Now a caller queues its user; the first caller while no batch runs leads: it begins the
+/// write transaction (SQLite: BEGIN IMMEDIATE, the write lock), takes every user waiting at that moment (up to
+/// <see cref="MaxBatch"/>), writes each in its own savepoint, commits once, hands the lead to the first user that
+/// queued meanwhile, and releases the batch's callers. A lone request leads at once with itself (no window to wait
+/// for company); under load the next batch forms while the current one writes and commits. A batch takes its turn at
+/// the in-process write gate first (<see cref="ReadSessions.EnterWriteAsync"/>), so it does not sleep in SQLite's busy
+/// handler while this process's other prepared writers write. Each caller returns only after the commit of its batch (a 201 is as durable as before), and a failed statement rolls back to that user's
+/// savepoint only: a duplicate userName in a batch is that request's 409 while the others commit (on PostgreSQL too,
+/// where a unique violation aborts the transaction up to the savepoint). A caller cancelled while it waits leaves the
+/// queue; the batch itself runs uncancelled, so one caller's abort never costs the others their users. If the
+/// transaction itself fails (its begin, a rollback, the commit), every user of the batch fails with that error, as
+/// each would have alone. PUT and PATCH keep one transaction per request (<see cref="BeginUpdateAsync"/>).
+/// </para>
 /// </summary>
 public sealed class UserWriter
 {
     /// <summary>Rows of one kind per INSERT (more are inserted by further INSERTs): few command texts, each prepared once per connection.</summary>
     internal const int MaxRowsPerStatement = 8;
+
+    /// <summary>
+    /// Users one batch writes at most: a bounded wait for the last of them, and on PostgreSQL fewer subtransactions
+    /// (one savepoint per user) than the 64 a backend keeps in its cache before snapshots get slower.
+    /// </summary>
+    internal const int MaxBatch = 32;
+
+    /// <summary>The savepoint each user of a batch is written in (released before the next user's).</summary>
+    private const string Savepoint = "scim_user";
+
+    private readonly Lock gate = new();
+
+    /// <summary>Users waiting for a batch, first come first; the leader's own user is first.</summary>
+    private readonly LinkedList<Pending> waiting = [];
+
+    /// <summary>True while a caller leads a batch (or has been handed the lead): the others wait in <see cref="waiting"/>.</summary>
+    private bool leading;
+
+    private long batches;
+
+    /// <summary>Write transactions (batches) committed so far.</summary>
+    internal long Batches => Interlocked.Read(ref batches);
+
+    /// <summary>Users queued and not yet taken by a batch.</summary>
+    internal int Waiting
+    {
+        get
+        {
+            lock (gate)
+            {
+                return waiting.Count;
+            }
+        }
+    }
+
+    /// <summary>Whether a batch runs (or its leader is about to start it).</summary>
+    internal bool Leading
+    {
+        get
+        {
+            lock (gate)
+            {
+                return leading;
+            }
+        }
+    }
 
     private readonly ReadSessions sessions;
     private readonly TimeProvider time;
@@ -71,9 +136,16 @@ public sealed class UserWriter
             columns, name, table, key, [.. UserReader.Stored(entity).Where(p => !p.IsPrimaryKey())]);
     }
 
-    /// <summary>Stamps and inserts a new user with its value and address rows; a duplicate userName is 409 with <paramref name="uniquenessDetail"/>.</summary>
+    /// <summary>
+    /// Stamps a new user and inserts it with its value and address rows, in the next batch (see the class); returns
+    /// once that batch is committed. A duplicate userName is 409 with <paramref name="uniquenessDetail"/>, nothing
+    /// written; a caller cancelled before its batch reaches it writes nothing and gets an
+    /// <see cref="OperationCanceledException"/> (once its insert has run, its user commits with the batch).
+    /// </summary>
     public async Task InsertAsync(WorkspaceMember user, string uniquenessDetail, CancellationToken ct)
     {
+        ct.ThrowIfCancellationRequested();
+
         // As the AuditStampInterceptor stamps an insert: whole microseconds (PostgreSQL's precision), version 1.
         var now = time.GetUtcNow().UtcDateTime;
         now = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMicrosecond));
@@ -91,52 +163,218 @@ public sealed class UserWriter
             row.MemberId = user.Id;
         }
 
-        var session = await sessions.RentAsync(ct);
-        try
+        var pending = new Pending(user, uniquenessDetail, ct);
+        bool lead;
+        lock (gate)
         {
-            await using (var transaction = session.BeginWrite())
-            {
-                await InsertAsync(session, transaction, member, [user], ct);
-                await InsertAsync(session, transaction, value, user.Values, ct);
-                await InsertAsync(session, transaction, address, user.Addresses, ct);
-                await transaction.CommitAsync(ct);
-            }
-        }
-        catch (DbException e) when (PortalDatabase.IsUniqueViolation(e))
-        {
-            sessions.Return(session);
-            throw ScimException.Uniqueness(uniquenessDetail);
-        }
-        catch
-        {
-            session.Dispose();
-            throw;
+            pending.Node = waiting.AddLast(pending);
+            lead = !leading;
+            leading = true;
         }
 
-        sessions.Return(session);
+        if (!lead)
+        {
+            await using (ct.Register(static state =>
+            {
+                var (writer, waiter) = ((UserWriter, Pending))state!;
+                writer.Withdraw(waiter);
+            }, (this, pending)))
+            {
+                lead = await pending.Turn.Task;
+            }
+        }
+
+        if (lead)
+        {
+            await LeadAsync();
+        }
+
+        pending.Failure?.Throw();
     }
 
     /// <summary>
-    /// The write transaction of one PUT or PATCH on a rented session (SQLite: BEGIN IMMEDIATE, the database's write
-    /// lock; PostgreSQL: read committed, the load takes the user's row lock). The session goes back to the pool once
+    /// One caller's new user: its turn (true: it leads the next batch; false: its batch is done, see
+    /// <see cref="Failure"/>), and its place in <see cref="waiting"/> until a batch takes it.
+    /// </summary>
+    private sealed class Pending(WorkspaceMember user, string uniquenessDetail, CancellationToken ct)
+    {
+        public WorkspaceMember User => user;
+
+        public string UniquenessDetail => uniquenessDetail;
+
+        public CancellationToken Cancellation => ct;
+
+        public TaskCompletionSource<bool> Turn { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>In <see cref="waiting"/> (null once a batch took it or it was withdrawn).</summary>
+        public LinkedListNode<Pending>? Node { get; set; }
+
+        /// <summary>Handed the lead: it no longer can be withdrawn (the batch it leads takes it first).</summary>
+        public bool Promoted { get; set; }
+
+        /// <summary>Why its user was not written (null: committed).</summary>
+        public ExceptionDispatchInfo? Failure { get; set; }
+    }
+
+    /// <summary>A waiting caller was cancelled: it leaves the queue unless a batch already took it or it leads one.</summary>
+    private void Withdraw(Pending pending)
+    {
+        lock (gate)
+        {
+            if (pending.Node is null || pending.Promoted)
+            {
+                return;
+            }
+
+            waiting.Remove(pending.Node);
+            pending.Node = null;
+        }
+
+        pending.Turn.TrySetCanceled(pending.Cancellation);
+    }
+
+    /// <summary>
+    /// One batch: the write transaction first (SQLite: the write lock), then every user waiting at that moment (up to
+    /// <see cref="MaxBatch"/>), each in its own savepoint, one commit; then the lead goes to the first user that queued
+    /// meanwhile and the batch's callers are released. Nothing here is cancelled by one caller.
+    /// </summary>
+    private async Task LeadAsync()
+    {
+        var batch = new List<Pending>(MaxBatch);
+        ReadSessions.WriteTurn? turn = null;
+        ReadSessions.Session? session = null;
+        try
+        {
+            turn = await sessions.EnterWriteAsync(CancellationToken.None);
+            session = await sessions.RentAsync(CancellationToken.None);
+            await using (var transaction = session.BeginWrite())
+            {
+                Take(batch);
+                foreach (var pending in batch)
+                {
+                    await WriteAsync(session, transaction, pending);
+                }
+
+                await transaction.CommitAsync(CancellationToken.None);
+            }
+
+            Interlocked.Increment(ref batches);
+            sessions.Return(session);
+        }
+        catch (Exception e)
+        {
+            // The transaction failed (its begin, a rollback to a savepoint, the commit): none of its users is written.
+            session?.Dispose();
+            if (batch.Count == 0)
+            {
+                Take(batch);
+            }
+
+            var failure = ExceptionDispatchInfo.Capture(e);
+            foreach (var pending in batch)
+            {
+                pending.Failure ??= failure;
+            }
+        }
+        finally
+        {
+            turn?.Dispose();
+        }
+
+        Pending? next = null;
+        lock (gate)
+        {
+            if (waiting.First is { } first)
+            {
+                next = first.Value;
+                next.Promoted = true;
+            }
+            else
+            {
+                leading = false;
+            }
+        }
+
+        next?.Turn.TrySetResult(true);
+        foreach (var pending in batch)
+        {
+            pending.Turn.TrySetResult(false);
+        }
+    }
+
+    /// <summary>Takes the users waiting now, first come first, up to <see cref="MaxBatch"/>.</summary>
+    private void Take(List<Pending> batch)
+    {
+        lock (gate)
+        {
+            while (batch.Count < MaxBatch && waiting.First is { } first)
+            {
+                waiting.RemoveFirst();
+                first.Value.Node = null;
+                batch.Add(first.Value);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One user of a batch in its savepoint: the user, its value rows, its address rows. A failed statement (a
+    /// duplicate userName: 409; anything else as it was thrown) rolls back to the savepoint, so only this user's rows
+    /// go (PostgreSQL: the transaction is usable again after a unique violation); the batch goes on.
+    /// </summary>
+    private async Task WriteAsync(ReadSessions.Session session, DbTransaction transaction, Pending pending)
+    {
+        if (pending.Cancellation.IsCancellationRequested)
+        {
+            pending.Failure = ExceptionDispatchInfo.Capture(new OperationCanceledException(pending.Cancellation));
+            return;
+        }
+
+        var user = pending.User;
+        await transaction.SaveAsync(Savepoint);
+        try
+        {
+            await InsertAsync(session, transaction, member, [user], CancellationToken.None);
+            await InsertAsync(session, transaction, value, user.Values, CancellationToken.None);
+            await InsertAsync(session, transaction, address, user.Addresses, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            await transaction.RollbackAsync(Savepoint);
+            await transaction.ReleaseAsync(Savepoint);
+            pending.Failure = e is DbException db && PortalDatabase.IsUniqueViolation(db)
+                ? ExceptionDispatchInfo.Capture(ScimException.Uniqueness(pending.UniquenessDetail))
+                : ExceptionDispatchInfo.Capture(e);
+            return;
+        }
+
+        await transaction.ReleaseAsync(Savepoint);
+    }
+
+    /// <summary>
+    /// The write transaction of one PUT or PATCH on a rented session, after its turn at the in-process write gate
+    /// (<see cref="ReadSessions.EnterWriteAsync"/>; SQLite: then BEGIN IMMEDIATE, the database's write lock;
+    /// PostgreSQL: read committed, the load takes the user's row lock). The session goes back to the pool once
     /// the transaction is committed or rolled back; a session whose rollback fails is closed.
     /// </summary>
     public async Task<Update> BeginUpdateAsync(CancellationToken ct)
     {
-        var session = await sessions.RentAsync(ct);
+        var turn = await sessions.EnterWriteAsync(ct);
+        ReadSessions.Session? session = null;
         try
         {
-            return new Update(sessions, session, session.BeginWrite());
+            session = await sessions.RentAsync(ct);
+            return new Update(sessions, session, session.BeginWrite(), turn);
         }
         catch
         {
-            session.Dispose();
+            session?.Dispose();
+            turn.Dispose();
             throw;
         }
     }
 
     /// <summary>See <see cref="BeginUpdateAsync"/>.</summary>
-    public sealed class Update(ReadSessions sessions, ReadSessions.Session session, DbTransaction transaction) : IUpdateTransaction
+    public sealed class Update(ReadSessions sessions, ReadSessions.Session session, DbTransaction transaction, ReadSessions.WriteTurn turn) : IUpdateTransaction
     {
         private bool committed;
 
@@ -170,6 +408,10 @@ public sealed class UserWriter
             {
                 session.Dispose();
                 return;
+            }
+            finally
+            {
+                turn.Dispose();
             }
 
             sessions.Return(session);
