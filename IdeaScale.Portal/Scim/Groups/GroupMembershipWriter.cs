@@ -170,19 +170,7 @@ public sealed class GroupMembershipWriter
     /// The write transaction of one POST, PUT or PATCH on a rented session (SQLite: BEGIN IMMEDIATE, the database's
     /// write lock; PostgreSQL: read committed, the load takes the group's row lock). See <see cref="UserWriter.Update"/>.
     /// </summary>
-    public async Task<UserWriter.Update> BeginAsync(CancellationToken ct)
-    {
-        var session = await sessions.RentAsync(ct);
-        try
-        {
-            return new UserWriter.Update(sessions, session, session.BeginWrite());
-        }
-        catch
-        {
-            session.Dispose();
-            throw;
-        }
-    }
+    public Task<UserWriter.Update> BeginAsync(CancellationToken ct) => UserWriter.Update.BeginAsync(sessions, ct);
 
     /// <summary>The group of the workspace to change, locked (PostgreSQL) and loaded, or null.</summary>
     public async Task<WorkspaceGroup?> LoadAsync(UserWriter.Update update, Guid workspaceId, Guid id, CancellationToken ct)

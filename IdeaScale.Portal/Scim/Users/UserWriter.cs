@@ -356,26 +356,29 @@ public sealed class UserWriter
     /// PostgreSQL: read committed, the load takes the user's row lock). The session goes back to the pool once
     /// the transaction is committed or rolled back; a session whose rollback fails is closed.
     /// </summary>
-    public async Task<Update> BeginUpdateAsync(CancellationToken ct)
-    {
-        var turn = await sessions.EnterWriteAsync(ct);
-        ReadSessions.Session? session = null;
-        try
-        {
-            session = await sessions.RentAsync(ct);
-            return new Update(sessions, session, session.BeginWrite(), turn);
-        }
-        catch
-        {
-            session?.Dispose();
-            turn.Dispose();
-            throw;
-        }
-    }
+    public Task<Update> BeginUpdateAsync(CancellationToken ct) => Update.BeginAsync(sessions, ct);
 
     /// <summary>See <see cref="BeginUpdateAsync"/>.</summary>
     public sealed class Update(ReadSessions sessions, ReadSessions.Session session, DbTransaction transaction, ReadSessions.WriteTurn turn) : IUpdateTransaction
     {
+        /// <summary>The turn at the write gate first (SQLite), then a rented session and its write transaction.</summary>
+        public static async Task<Update> BeginAsync(ReadSessions sessions, CancellationToken ct)
+        {
+            var turn = await sessions.EnterWriteAsync(ct);
+            ReadSessions.Session? session = null;
+            try
+            {
+                session = await sessions.RentAsync(ct);
+                return new Update(sessions, session, session.BeginWrite(), turn);
+            }
+            catch
+            {
+                session?.Dispose();
+                turn.Dispose();
+                throw;
+            }
+        }
+
         private bool committed;
 
         public ReadSessions.Session Session => session;
