@@ -172,6 +172,8 @@ internal sealed class Profiler(string directory, string dataDirectory)
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"{samples.Count:N0} samples of the app's process at {Hertz} Hz (perf record -g), over the measurement{(requests > 0 ? string.Create(CultureInfo.InvariantCulture, $" of {requests:N0} requests: {SampleMicroseconds * samples.Count / requests:N0} µs of CPU per request sampled") : "")}. Each sample stands for {SampleMicroseconds / 1000:0.0} ms of CPU; µs per request = samples × that / requests.");
         Table(text, "Where the CPU went, by the leaf frame's component (self time)", "Component", components, total, int.MaxValue, requests);
+        text.AppendLine();
+        text.AppendLine("Inclusive figures follow the stack, and async code makes them generous: when an awaited task completes, the code after the await often runs on the completing frame's stack, so a method that awaits a lock or a transaction's start (a `BeginAsync`) carries the work that ran inline after it.");
         Table(text, "Our methods, inclusive (share of samples with the method on the stack)", "Method", ours, total, TopRows, requests);
         Table(text, "What our innermost method on the stack was running (inclusive)", "Our method → the component it called", libraries, total, TopRows, requests);
         Table(text, "Hottest leaf symbols (self time)", "Symbol", leaves, total, TopRows, requests);
