@@ -30,10 +30,8 @@ public sealed class SessionEndTests
             Assert.Equal(HttpStatusCode.Redirect, (await FormSignIn.SignOutAsync(client)).StatusCode);
         }
 
-        var replayed = await FormSignIn.ReplayAsync(factory, cookie, "/Account/Manage");
-        AssertSentToLogin(replayed);
-        // The refused cookie is also removed from the browser.
-        Assert.Contains(replayed.Headers.GetValues("Set-Cookie"), c => c.StartsWith(".AspNetCore.Identity.Application=;", StringComparison.Ordinal));
+        AssertSentToLogin(await FormSignIn.ReplayAsync(factory, cookie, "/Account/Manage"));
+        // Refused at every request, not only at the first.
         AssertSentToLogin(await FormSignIn.ReplayAsync(factory, cookie, "/workspaces/nosso/manage/members"));
     }
 
@@ -86,6 +84,29 @@ public sealed class SessionEndTests
 
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/Account/Manage")).StatusCode);
             AssertSentToLogin(await FormSignIn.ReplayAsync(factory, cookie, "/Account/Manage"));
+        }
+    }
+
+    [Fact]
+    public async Task LateRequestWithTheCookieFromBeforeTheStampChanged_DoesNotSignOutTheBrowserThatChangedIt()
+    {
+        using var factory = new PortalFactory();
+        var (client, before) = await FormSignIn.SignInKeepingCookieAsync(factory, Admin, PortalFactory.AdminPassword);
+        using (client)
+        {
+            // The browser opens the page that creates the authenticator key: the stamp is renewed, a new cookie issued.
+            var page = await client.GetAsync("/Account/Manage/EnableAuthenticator");
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.NotEqual(before, FormSignIn.IdentityCookie(page));
+
+            // A request the same browser sent with the old cookie just before (the previous page's circuit starting)
+            // is answered now: it is refused, and its answer must not remove the cookie, which by now is the new one.
+            var late = await FormSignIn.ReplayAsync(factory, before, "/Account/Manage");
+            AssertSentToLogin(late);
+            Assert.DoesNotContain(late.Headers.TryGetValues("Set-Cookie", out var set) ? set : [],
+                c => c.StartsWith(".AspNetCore.Identity.Application=", StringComparison.Ordinal));
+
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/Account/Manage")).StatusCode);
         }
     }
 

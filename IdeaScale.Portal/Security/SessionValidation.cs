@@ -1,6 +1,5 @@
 using System.Security.Claims;
 
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -12,7 +11,7 @@ namespace IdeaScale.Portal.Security;
 /// Makes the sign-in cookie only as good as the account's current security stamp, on every request. Identity
 /// renews the stamp when the password changes, two-factor authentication is reset or switched off, a role is removed
 /// (<see cref="PortalUserManager"/>), and, in this app, at sign-out (<see cref="SignOutEverywhereAsync"/>); a cookie
-/// issued before any of these is refused at its next request and the browser is sent to the sign-in page.
+/// issued before any of these is refused at every request and the browser is sent to the sign-in page.
 /// </summary>
 /// <remarks>
 /// Identity's own <see cref="SecurityStampValidator"/> checks only every 30 minutes, because each check rebuilds the
@@ -33,8 +32,12 @@ public static class SessionValidation
             {
                 if (!await StampIsCurrentAsync(context.HttpContext, context.Principal))
                 {
+                    // Refused, and the cookie is left alone: the browser may already hold a newer one. A request sent
+                    // with the old cookie just before this browser renewed the stamp (enabling two-factor
+                    // authentication re-issues the cookie) can be answered after the new cookie arrived, and
+                    // removing "the" cookie in that answer would sign out the very browser that made the change.
+                    // The old cookie opens nothing, at every request; sign-out removes this browser's cookie itself.
                     context.RejectPrincipal();
-                    await context.HttpContext.SignOutAsync(IdentityConstants.ApplicationScheme);
                     return;
                 }
 
