@@ -166,22 +166,34 @@ public class PortalFactory : WebApplicationFactory<Program>
 public sealed class LogCapture : ILoggerProvider
 {
     private readonly ConcurrentQueue<string> lines = new();
+    private readonly ConcurrentQueue<string> poolThreadLines = new();
 
     public IReadOnlyCollection<string> Lines => lines;
     public string All => string.Join('\n', lines);
 
-    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, lines);
+    /// <summary>The lines of <see cref="Lines"/> that were written from a thread-pool thread.</summary>
+    public IReadOnlyCollection<string> PoolThreadLines => poolThreadLines;
+
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, lines, poolThreadLines);
 
     public void Dispose()
     {
     }
 
-    private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
+    private sealed class Logger(string category, ConcurrentQueue<string> lines, ConcurrentQueue<string> poolThreadLines) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
         public bool IsEnabled(LogLevel logLevel) => true;
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var line = $"{logLevel} {category}: {formatter(state, exception)} {exception}";
+            if (Thread.CurrentThread.IsThreadPoolThread)
+            {
+                poolThreadLines.Enqueue(line);
+            }
+
+            lines.Enqueue(line);
+        }
     }
 }

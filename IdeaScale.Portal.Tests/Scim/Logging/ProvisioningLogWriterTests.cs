@@ -125,6 +125,21 @@ public sealed partial class ProvisioningLogWriterTests
         Assert.Equal([5], Batches(factory).Skip(before));
     }
 
+    [Fact]
+    public async Task Loop_RunsOnAThreadOfItsOwn_NotOnTheThreadPool()
+    {
+        // A batch is synchronous SQLite work; on a pool thread it held up the requests of a server with a one-thread
+        // pool (a server pinned to one core), so the loop has a thread of its own.
+        using var factory = AccessFactory.With(BatchLogging());
+        var writer = factory.Get<ProvisioningLogWriter>();
+        await writer.EnqueueAsync(Row(factory, 0));
+        await writer.FlushAsync();
+
+        static bool Started(string line) => line.Contains("Provisioning-log writer started on a thread of its own", StringComparison.Ordinal);
+        Assert.Single(factory.Logs.Lines, Started);
+        Assert.DoesNotContain(factory.Logs.PoolThreadLines, Started);
+    }
+
     private static ProvisioningEvent Row(AccessFactory factory, int i) => new()
     {
         OccurredAt = factory.Time.GetUtcNow().UtcDateTime,

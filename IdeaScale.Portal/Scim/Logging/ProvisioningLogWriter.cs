@@ -102,6 +102,7 @@ public sealed partial class ProvisioningLogWriter : BackgroundService
 
     private void Loop()
     {
+        LogLoopStarted(logger);
         var batch = new List<ProvisioningEvent>(batchSize);
         var flushes = new List<TaskCompletionSource>();
 
@@ -277,6 +278,9 @@ public sealed partial class ProvisioningLogWriter : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not write {Count} provisioning-log rows")]
     private static partial void LogBatchFailed(ILogger logger, Exception ex, int count);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Provisioning-log writer started on a thread of its own")]
+    private static partial void LogLoopStarted(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Wrote {Count} provisioning-log rows in one transaction")]
     private static partial void LogBatchWritten(ILogger logger, int count);
