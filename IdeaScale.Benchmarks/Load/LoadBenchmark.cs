@@ -35,7 +35,7 @@ internal sealed class LoadBenchmark
         report = new LoadReport(settings);
         wrk = new WrkRunner(settings.LuaDirectory, settings.ClientCore, token, settings.WorkDirectory);
         clock = new PhaseClock(wrk, report.AddPhase);
-        profiler = settings.Profile ? new Profiler(Path.Combine(settings.ResultsDirectory, $"{report.Started:yyyy-MM-dd'T'HHmm'Z'}-profiles"), Path.Combine(settings.WorkDirectory, "profiles")) : null;
+        profiler = settings.Profile ? new Profiler(Path.Combine(settings.ResultsDirectory, $"{RunName}-profiles"), Path.Combine(settings.WorkDirectory, "profiles")) : null;
         if (profiler is not null)
         {
             report.Note($"Profiled run (--profile): perf sampled the app during each measurement, so its rates are a few percent below an unprofiled run's. The profiles are in {Path.GetFileName(profiler.Directory)}/.");
@@ -56,7 +56,10 @@ internal sealed class LoadBenchmark
         return 0;
     }
 
-    private string ReportFile => Path.Combine(settings.ResultsDirectory, $"{report.Started:yyyy-MM-dd'T'HHmm'Z'}{(profiler is not null ? "-profiled" : "")}.md");
+    /// <summary>The run's start, and the provider when it is not the default SQLite: results of both providers share a folder.</summary>
+    private string RunName => $"{report.Started:yyyy-MM-dd'T'HHmm'Z'}{(settings.Provider == BenchProvider.PostgreSql ? "-postgresql" : "")}";
+
+    private string ReportFile => Path.Combine(settings.ResultsDirectory, $"{RunName}{(profiler is not null ? "-profiled" : "")}.md");
 
     /// <summary>Writes the report as it stands: after every phase, so a run cut short still leaves its figures.</summary>
     private async Task<string> WriteReportAsync()
