@@ -72,9 +72,9 @@ internal sealed class AppDatabase(BenchProvider provider, string connectionStrin
     /// the indexes are compared with the definitions read before; any difference throws. On PostgreSQL the two
     /// tables are vacuumed and analysed afterwards, as autovacuum does within a minute of so many inserts (the app
     /// never analyses on SQLite, so neither does this): without the vacuum the visibility map is empty, and every
-    /// index-only scan (the count of a list's first page) reads the heap of a million new rows. Used beyond the provisioning window (the scale phase) and when
-    /// provisioning through the API does not reach the size within the time cap; the report says how many users
-    /// came this way and what it cost.
+    /// index-only scan (the count of a list's first page) reads the heap of a million new rows. Used beyond the
+    /// provisioning window (the scale phase) and when provisioning through the API does not reach the size within the
+    /// time cap; the report says how many users came this way and what it cost.
     /// </summary>
     public BulkInsertResult BulkInsertUsers(Guid workspaceId, int firstNumber, int count)
     {
